@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// mscm — multistep consistency distillation as a service.
+// No Swift package dependencies: three system C libraries (libpq, OpenBLAS+LAPACKE, libpng),
+// each wrapped in a system-library target found through pkg-config.
+import PackageDescription
+
+// Hot kernels index raw buffers; release builds drop the bounds checks the debug build keeps.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "mscm",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mscm-ctl", targets: ["mscm-ctl"]),
+        .executable(name: "mscm-worker", targets: ["mscm-worker"]),
+        .executable(name: "mscm-bench", targets: ["mscm-bench"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas lapacke",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+
+        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "NeuralNet", dependencies: ["Tensors"], swiftSettings: fast),
+        .target(name: "Diffusion", dependencies: ["Tensors", "NeuralNet"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Datasets"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Models", "Datasets"], swiftSettings: fast),
+        .target(name: "JobQueue", dependencies: ["CLibPQ"]),
+        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Evaluation"], swiftSettings: fast),
+
+        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue"]),
+        .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue"]),
+        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Tensors", "NeuralNet", "Models", "Diffusion"], swiftSettings: fast),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "NeuralNet", "Tensors"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors"]),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "JobQueue"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// Datasets: PNG codec, the synthetic shapes world and image-folder datasets.
+@_exported import Tensors

@@ -1,0 +1,2 @@
+// Evaluation: evaluator networks, Fréchet distance, CLIP score, grids and reports.
+@_exported import Tensors

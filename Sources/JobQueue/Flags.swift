@@ -1,0 +1,149 @@
+import Foundation
+
+// Command-line flags for mscm-ctl, mscm-worker and mscm-bench: `--name value`, `--name=value`
+// and boolean `--name`. Unknown flags, missing values and bad numbers are one-line errors.
+
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public struct FlagSpec {
+    public let name: String
+    public let takesValue: Bool
+    public let help: String
+    /// Shown in help as `--name VALUE`.
+    public let valueName: String
+
+    public static func value(_ name: String, _ valueName: String = "VALUE", _ help: String) -> FlagSpec {
+        FlagSpec(name: name, takesValue: true, help: help, valueName: valueName)
+    }
+    public static func bool(_ name: String, _ help: String) -> FlagSpec {
+        FlagSpec(name: name, takesValue: false, help: help, valueName: "")
+    }
+}
+
+public struct Flags {
+    public private(set) var values: [String: String] = [:]
+    public private(set) var positional: [String] = []
+    let command: String
+
+    public init(_ args: [String], spec: [FlagSpec], command: String) throws {
+        self.command = command
+        let byName = Dictionary(spec.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var i = 0
+        while i < args.count {
+            let arg = args[i]
+            if arg == "--" { positional.append(contentsOf: args[(i + 1)...]); break }
+            if arg.hasPrefix("--") && arg.count > 2 {
+                var name = String(arg.dropFirst(2))
+                var inline: String? = nil
+                if let eq = name.firstIndex(of: "=") {
+                    inline = String(name[name.index(after: eq)...])
+                    name = String(name[..<eq])
+                }
+                guard let f = byName[name] else {
+                    throw UsageError("\(command): unknown flag --\(name) (see \(command) --help)")
+                }
+                if f.takesValue {
+                    if let inline { values[name] = inline }
+                    else {
+                        guard i + 1 < args.count else { throw UsageError("\(command): --\(name) needs a value") }
+                        values[name] = args[i + 1]
+                        i += 1
+                    }
+                } else {
+                    guard inline == nil else { throw UsageError("\(command): --\(name) takes no value") }
+                    values[name] = "true"
+                }
+            } else if arg.hasPrefix("-") && arg.count > 1 && Double(arg) == nil {
+                throw UsageError("\(command): unknown flag \(arg) (see \(command) --help)")
+            } else {
+                positional.append(arg)
+            }
+            i += 1
+        }
+    }
+
+    public func has(_ name: String) -> Bool { values[name] != nil }
+    public func string(_ name: String) -> String? { values[name] }
+
+    public func string(_ name: String, default d: String) -> String { values[name] ?? d }
+
+    public func int(_ name: String, default d: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int? {
+        guard let s = values[name] else { return d }
+        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(s)'") }
+        if let r = range, !r.contains(v) {
+            throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(v)")
+        }
+        return v
+    }
+
+    public func double(_ name: String, default d: Double? = nil, range: ClosedRange<Double>? = nil) throws -> Double? {
+        guard let s = values[name] else { return d }
+        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(s)'") }
+        if let r = range, !r.contains(v) {
+            throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(s)")
+        }
+        return v
+    }
+
+    public func bool(_ name: String) -> Bool { values[name] == "true" }
+
+    public static func help(_ spec: [FlagSpec]) -> String {
+        let lines = spec.map { f -> (String, String) in
+            (f.takesValue ? "--\(f.name) \(f.valueName)" : "--\(f.name)", f.help)
+        }
+        let w = (lines.map { $0.0.count }.max() ?? 0) + 2
+        return lines.map { "  " + $0.0.padding(toLength: w, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+    }
+}
+
+/// One subcommand of an executable: its flags, its help and what it does.
+public struct Command {
+    public let name: String
+    public let summary: String
+    public let usage: String
+    public let flags: [FlagSpec]
+    public let run: (Flags) throws -> Void
+
+    public init(name: String, summary: String, usage: String, flags: [FlagSpec], run: @escaping (Flags) throws -> Void) {
+        self.name = name; self.summary = summary; self.usage = usage; self.flags = flags; self.run = run
+    }
+
+    public var helpText: String {
+        var s = "usage: \(usage)\n\n\(summary)\n"
+        if !flags.isEmpty { s += "\nflags:\n" + Flags.help(flags) + "\n" }
+        return s
+    }
+}
+
+/// Dispatches `argv` to one of `commands`; prints help for `--help`; turns errors into one line
+/// on stderr and a non-zero exit.
+public func runCommandLine(program: String, about: String, commands: [Command], arguments: [String]) -> Int32 {
+    func overview() -> String {
+        let w = (commands.map { $0.name.count }.max() ?? 0) + 2
+        return "usage: \(program) <command> [flags]\n\n\(about)\n\ncommands:\n"
+            + commands.map { "  " + $0.name.padding(toLength: w, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n")
+            + "\n\nRun '\(program) <command> --help' for a command's flags.\n"
+    }
+    guard let first = arguments.first else { FileHandle.standardError.write(overview().data(using: .utf8)!); return 2 }
+    if first == "--help" || first == "-h" || first == "help" { print(overview(), terminator: ""); return 0 }
+    guard let cmd = commands.first(where: { $0.name == first }) else {
+        FileHandle.standardError.write("\(program): unknown command '\(first)' (see \(program) --help)\n".data(using: .utf8)!)
+        return 2
+    }
+    let rest = Array(arguments.dropFirst())
+    if rest.contains("--help") || rest.contains("-h") { print(cmd.helpText, terminator: ""); return 0 }
+    do {
+        let flags = try Flags(rest, spec: cmd.flags, command: "\(program) \(cmd.name)")
+        try cmd.run(flags)
+        return 0
+    } catch let e as UsageError {
+        FileHandle.standardError.write("\(e.description)\n".data(using: .utf8)!)
+        return 2
+    } catch {
+        FileHandle.standardError.write("\(program) \(cmd.name): \(error)\n".data(using: .utf8)!)
+        return 1
+    }
+}

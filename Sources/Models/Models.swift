@@ -1,0 +1,2 @@
+// Models: tokenizer, text encoder, UViT and the model presets.
+@_exported import NeuralNet
