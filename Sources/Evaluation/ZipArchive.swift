@@ -61,8 +61,11 @@ enum ZipArchive {
             let local = try r.offset(localOffset)
             guard try r.u32(local) == 0x0403_4B50 else { throw Failure(reason: "bad local header for entry '\(name)'") }
             let start = local + 30 + (try r.offset(try r.u16(local + 26))) + (try r.offset(try r.u16(local + 28)))
-            let size = try r.offset(compressed), expected = try r.offset(uncompressed)
+            let size = try r.offset(compressed)
             guard start + size <= bytes.count else { throw Failure(reason: "entry '\(name)' runs past the end of the file (truncated?)") }
+            // DEFLATE expands at most 1032:1, so a larger recorded size is corruption, not data.
+            guard uncompressed <= UInt64(size) * 1032 + 1024 else { throw Failure(reason: "entry '\(name)' records an impossible size") }
+            let expected = Int(uncompressed)
             let data: [UInt8]
             switch method {
             case 0:
