@@ -100,20 +100,20 @@ public struct FeatureAccumulator {
         var start = 0
         while start < rows {
             let n = min(Self.chunkRows, rows - start)
-            let ok = chunk.withUnsafeMutableBufferPointer { c -> Bool in
+            let bad = chunk.withUnsafeMutableBufferPointer { c -> Int? in
                 for r in 0..<n {
                     let src = (start + r) * d, dst = r * d
                     for j in 0..<d {
                         let v = Double(values[src + j])
-                        guard v.isFinite else { return false }
+                        guard v.isFinite else { return start + r }
                         let y = v - shift[j]
                         c[dst + j] = y
                         sum[j] += y
                     }
                 }
-                return true
+                return nil
             }
-            guard ok else { throw EvaluationError("feature row \(count + start) has a non-finite value") }
+            if let bad { throw EvaluationError("feature row \(count + bad) has a non-finite value") }
             chunk.withUnsafeBufferPointer { c in gram.withUnsafeMutableBufferPointer { g in
                 DoubleMatrix.accumulateGram(c.baseAddress!, rows: n, n: d, into: g.baseAddress!)
             } }
