@@ -28,7 +28,7 @@ public struct HTMLReport {
         <!DOCTYPE html>
         <html lang="en">
         <head>
-        <meta charset="utf-8">
+        <meta charset="utf-8"/>
         <title>\(e(metrics.title))</title>
         <style>
         body { font-family: sans-serif; margin: 2em; color: #222; }
@@ -55,7 +55,7 @@ public struct HTMLReport {
             h += "<h2>Seed-matched samples</h2>\n"
             for g in grids {
                 let src = try Self.relativeURL(g.path)
-                h += "<figure><img src=\"\(e(src))\" alt=\"\(e(g.caption))\"><figcaption>\(e(g.caption))</figcaption></figure>\n"
+                h += "<figure><img src=\"\(e(src))\" alt=\"\(e(g.caption))\"/><figcaption>\(e(g.caption))</figcaption></figure>\n"
             }
         }
         h += "</body>\n</html>\n"
@@ -82,7 +82,7 @@ public struct HTMLReport {
         if metrics.entries.contains(where: \.fidIsRankDeficient) {
             lines.append("Highlighted rows have no more samples than feature dimensions: their covariance is rank-deficient and their FID is unreliable.")
         }
-        return lines.isEmpty ? "" : "<p class=\"provenance\">" + lines.map(e).joined(separator: "<br>\n") + "</p>\n"
+        return lines.isEmpty ? "" : "<p class=\"provenance\">" + lines.map(e).joined(separator: "<br/>\n") + "</p>\n"
     }
 
     private func table() -> String {

@@ -144,7 +144,8 @@ public struct PlotLayout: Equatable {
     static func niceAxis(_ values: [Double]) -> (Double, Double, [Double]) {
         guard var lo = values.min(), var hi = values.max() else { return (0, 1, [0, 0.5, 1]) }
         if hi - lo < 1e-12 * max(1, abs(hi)) { let pad = abs(hi) > 0 ? abs(hi) * 0.1 : 1; lo -= pad; hi += pad }
-        let raw = (hi - lo) / 5
+        // The smallest 1-2-5 step that needs at most 7 intervals.
+        let raw = (hi - lo) / 7
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         let start = floor(lo / step) * step, end = ceil(hi / step) * step
