@@ -32,7 +32,7 @@ enum DoubleMatrix {
     /// (M + Mᵀ)/2: removes the rounding asymmetry of a product that is symmetric in exact arithmetic.
     static func symmetrized(_ m: [Double], n: Int) -> [Double] {
         var s = m
-        for i in 0..<n { for j in (i + 1)..<max(n, i + 1) {
+        for i in 0..<n { for j in (i + 1)..<n {
             let v = 0.5 * (m[i * n + j] + m[j * n + i])
             s[i * n + j] = v; s[j * n + i] = v
         } }
@@ -53,6 +53,21 @@ enum DoubleMatrix {
                  c: rp.baseAddress!, ldc: n)
         } }
         return symmetrized(root, n: n)
+    }
+
+    /// Eigenvalues only (dsyevd with jobz = 'N', ascending) of a symmetric n×n matrix: the
+    /// trace term of the Fréchet distance needs no eigenvectors.
+    static func symmetricEigenvalues(_ s: [Double], n: Int) throws -> [Double] {
+        var a = s
+        var w = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { ap in
+            w.withUnsafeMutableBufferPointer { wp in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "U")),
+                               Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
+            }
+        }
+        guard info == 0 else { throw EvaluationError("LAPACKE_dsyevd failed (info \(info))") }
+        return w
     }
 
     static func trace(_ m: [Double], n: Int) -> Double {

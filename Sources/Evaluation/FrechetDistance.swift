@@ -59,9 +59,9 @@ public enum FrechetDistance {
         for i in 0..<d { let diff = mean1[i] - mean2[i]; meanTerm += diff * diff }
         guard let root1 = try? DoubleMatrix.symmetricSquareRoot(cov1, n: d) else { return nil }
         let m = DoubleMatrix.symmetrized(DoubleMatrix.multiply(DoubleMatrix.multiply(root1, cov2, n: d), root1, n: d), n: d)
-        guard let eigen = try? LAPACK.symmetricEigen(m, n: d) else { return nil }
+        guard let eigenvalues = try? DoubleMatrix.symmetricEigenvalues(m, n: d) else { return nil }
         var traceRoot = 0.0
-        for λ in eigen.values { traceRoot += max(λ, 0).squareRoot() }
+        for λ in eigenvalues { traceRoot += max(λ, 0).squareRoot() }
         return meanTerm + DoubleMatrix.trace(cov1, n: d) + DoubleMatrix.trace(cov2, n: d) - 2 * traceRoot
     }
 }

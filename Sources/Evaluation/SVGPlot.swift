@@ -48,7 +48,10 @@ public struct LinePlot {
         let xs = points.map { logBase2X ? log2($0.x) : $0.x }
         let (x0, x1, xTicks) = logBase2X ? PlotLayout.powerOfTwoAxis(xs) : PlotLayout.niceAxis(xs)
         let (y0, y1, yTicks) = PlotLayout.niceAxis(ys)
-        return PlotLayout(left: 72, top: 44, right: width - 200, bottom: height - 56,
+        // Room on the right for the legend: swatch plus ~7 px per character of the longest name.
+        let longest = (series.map(\.name) + references.map(\.name)).map(\.count).max() ?? 0
+        let legendWidth = min(max(120, 56 + 7 * Double(longest)), 0.45 * width)
+        return PlotLayout(left: 72, top: 44, right: width - legendWidth, bottom: height - 56,
                           xMin: x0, xMax: x1, yMin: y0, yMax: y1, logBase2X: logBase2X,
                           xTicks: xTicks, yTicks: yTicks)
     }
