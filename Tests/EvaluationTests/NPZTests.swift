@@ -136,6 +136,33 @@ final class NPZTests: XCTestCase {
         XCTAssertThrowsError(try FeatureStatistics(npz: missing)) { XCTAssertEqual("\($0)", "\(missing.path): no such file") }
     }
 
+    /// ZIP64 fields as zipfile writes them for large archives: saturated sizes and offset in
+    /// the central directory with the real values in extra field 1, and the ZIP64 end record.
+    func testReadsZip64Layout() throws {
+        let payload = try NPY.encode(.float64([1, 2, 3], shape: [3])), name = Array("mu.npy".utf8)
+        var z: [UInt8] = []
+        func le(_ v: UInt64, _ n: Int) { for i in 0..<n { z.append(UInt8((v >> UInt64(8 * i)) & 0xFF)) } }
+        let crc = UInt64(CRC32.checksum(payload))
+        // Local header with a ZIP64 extra holding both sizes.
+        le(0x0403_4B50, 4); le(45, 2); le(0, 2); le(0, 2); le(0, 2); le(0x21, 2); le(crc, 4)
+        le(0xFFFF_FFFF, 4); le(0xFFFF_FFFF, 4); le(UInt64(name.count), 2); le(20, 2); z += name
+        le(1, 2); le(16, 2); le(UInt64(payload.count), 8); le(UInt64(payload.count), 8)
+        z += payload
+        let directory = UInt64(z.count)
+        le(0x0201_4B50, 4); le(45, 2); le(45, 2); le(0, 2); le(0, 2); le(0, 2); le(0x21, 2); le(crc, 4)
+        le(0xFFFF_FFFF, 4); le(0xFFFF_FFFF, 4); le(UInt64(name.count), 2); le(28, 2); le(0, 2); le(0, 2); le(0, 2)
+        le(0, 4); le(0xFFFF_FFFF, 4); z += name
+        le(1, 2); le(24, 2); le(UInt64(payload.count), 8); le(UInt64(payload.count), 8); le(0, 8)
+        let directorySize = UInt64(z.count) - directory, record = UInt64(z.count)
+        le(0x0606_4B50, 4); le(44, 8); le(45, 2); le(45, 2); le(0, 4); le(0, 4); le(1, 8); le(1, 8)
+        le(directorySize, 8); le(directory, 8)
+        le(0x0706_4B50, 4); le(0, 4); le(record, 8); le(1, 4)
+        le(0x0605_4B50, 4); le(0, 2); le(0, 2); le(0xFFFF, 2); le(0xFFFF, 2); le(0xFFFF_FFFF, 4); le(0xFFFF_FFFF, 4); le(0, 2)
+        let entries = try ZipArchive.read(z)
+        XCTAssertEqual(entries.map(\.name), ["mu.npy"])
+        XCTAssertEqual(try NPY.parse(entries[0].data), .float64([1, 2, 3], shape: [3]))
+    }
+
     func testHeaderVariantsParse() throws {
         // Version 2.0 header (4-byte length), double quotes, Python 2 long suffixes, no trailing comma.
         let header = "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2L, 1L)}\n"
