@@ -47,7 +47,7 @@ let datasetCommand = Command(
         let scale = try flags.int("scale", default: 3, range: 1...16)!
         let columns = try flags.int("columns", default: 6, range: 1...64)!
         let dataset: TextImageDataset
-        var title: String
+        let title: String
         if let folder = flags.string("folder") {
             guard !flags.bool("heldout") else { throw UsageError("\(cmd) preview: --heldout and --folder exclude each other") }
             let d = try ImageFolderDataset(directory: URL(fileURLWithPath: folder), resolution: resolution, seed: seed)
