@@ -5,6 +5,16 @@ import Jobs
 // this list is the whole surface.
 let commands: [Command] = [
     migrateCommand,
+    submitCommand,
+    listCommand,
+    statusCommand,
+    watchCommand,
+    logsCommand,
+    cancelCommand,
+    retryCommand,
+    scheduleCommand,
+    artifactsCommand,
+    pruneCommand,
 ]
 
 exit(runCommandLine(program: "mscm-ctl",
