@@ -91,12 +91,15 @@ public struct Flags {
         guard let s = values[name] else { return d }
         guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(s)'") }
         if let r = range, !r.contains(v) {
-            throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(s)")
+            throw UsageError("\(command): --\(name) must be in \(Flags.number(r.lowerBound))…\(Flags.number(r.upperBound)), got \(s)")
         }
         return v
     }
 
     public func bool(_ name: String) -> Bool { values[name] == "true" }
+
+    /// 0.5 as "0.5", 86400.0 as "86400": bounds in messages as people write them.
+    static func number(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" }
 
     public static func help(_ spec: [FlagSpec]) -> String {
         let lines = spec.map { f -> (String, String) in
