@@ -138,6 +138,8 @@ public final class Worker {
         case .complete: config.log("\(name) succeeded in \(took)")
         case .retry(let delay, let error):
             config.log("\(name) failed after \(took): \(error); retry in \(String(format: "%.1f", delay)) s")
+            // Wake a slot when the backoff ends rather than at the next poll.
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [wake] in wake.signal() }
         case .fail(let error): config.log("\(name) failed after \(took): \(error); no retry")
         case .cancel: config.log("\(name) cancelled after \(took)")
         case .giveBack(let why): config.log("\(name) given back to the queue (\(why)) after \(took)")
