@@ -30,7 +30,7 @@ final class Maintenance {
                 backoff.reset()
                 stopSignal.sleep(config.maintenanceInterval * Double.random(in: 0.8...1.2))
             } catch {
-                health.failed(error)
+                if error.isConnectionLoss { health.failed(error) } else { config.log("maintenance failed: \(Worker.oneLine(error))") }
                 handle.reset()
                 stopSignal.sleep(backoff.next())
             }

@@ -23,6 +23,7 @@ public final class Worker {
     let maintenance: Maintenance
     private let lock = NSLock()
     private var stopping = false
+    private var stoppedAt = Double.infinity
     private let slots = DispatchGroup()
     private let services = DispatchGroup()
 
@@ -67,7 +68,11 @@ public final class Worker {
 
     /// Graceful shutdown (idempotent); returns at once — `wait()` for the threads.
     public func stop() {
-        let first = lock.withLock { () -> Bool in defer { stopping = true }; return !stopping }
+        let first = lock.withLock { () -> Bool in
+            defer { stopping = true }
+            if !stopping { stoppedAt = Clock.now }
+            return !stopping
+        }
         guard first else { return }
         config.log("worker \(config.id) stopping: no more claims; running jobs checkpoint and give their leases back")
         wake.close()
@@ -171,8 +176,8 @@ public final class Worker {
     }
 
     /// Writes the outcome, reconnecting with backoff while the database is away. Gives up after
-    /// max(10 leases, 2 min): by then the job has been (or will be) rescued and rerun from its
-    /// checkpoint. Returns false when the fence refused the write.
+    /// max(10 leases, 2 min), or one lease after a shutdown began: by then the job has been (or
+    /// will be) rescued and rerun from its checkpoint. Returns false when the fence refused it.
     private func record(_ lease: Lease, _ action: FinishAction, progress: JSON?, handle: DBHandle) -> Bool {
         var backoff = Backoff()
         let giveUp = Clock.now + max(10 * config.lease, 120)
@@ -182,7 +187,8 @@ public final class Worker {
                 health.ok()
                 return ok
             } catch {
-                guard error.isConnectionLoss, Clock.now < giveUp else {
+                let deadline = min(giveUp, lock.withLock { stoppedAt } + config.lease)
+                guard error.isConnectionLoss, Clock.now < deadline else {
                     config.log("job \(lease.job) attempt \(lease.attempt): could not record the outcome: \(Worker.oneLine(error))")
                     return false
                 }
