@@ -162,7 +162,7 @@ public struct SpecFlag {
                         throw fail("'\(f.key)': no artifact '\(ref)' (see mscm-ctl artifacts list)")
                     }
                     if let wanted, info.kind != wanted {
-                        throw fail("'\(f.key)': artifact '\(ref)' is a \(info.kind), not a \(wanted)")
+                        throw fail("'\(f.key)': artifact '\(ref)' has kind \(info.kind), not \(wanted)")
                     }
                 }
             }

@@ -56,7 +56,7 @@ public final class Worker {
 
     /// Starts the threads and returns.
     public func start() {
-        config.log("worker \(config.id) started: queues \(config.queues.joined(separator: ",")), kinds \(kinds.joined(separator: ",")), "
+        config.log("worker \(config.id) started on \(Secrets.displayable(config.conninfo)): queues \(config.queues.joined(separator: ",")), kinds \(kinds.joined(separator: ",")), "
                    + "concurrency \(config.concurrency), lease \(Durations.format(config.lease)), "
                    + (config.listen ? "LISTEN/NOTIFY + poll every \(config.poll) s" : "poll-only every \(config.poll) s"))
         spawn("keeper", services) { [keeper] in keeper.run() }

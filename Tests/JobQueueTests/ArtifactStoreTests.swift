@@ -63,4 +63,20 @@ final class ArtifactStoreTests: QueueTestCase {
         // An empty artifact is fine.
         XCTAssertEqual(try artifacts.data(artifacts.put(name: "empty", kind: "metrics", data: Data()).sha256), Data())
     }
+
+    /// A spec naming an artifact is valid only when the store has it, of the right kind.
+    func testArtifactFlagsAreCheckedAgainstTheStore() throws {
+        let artifacts = ArtifactStore(db)
+        let table = [SpecFlag("teacher", .artifact(kind: "weights"), required: true, help: "teacher")]
+        XCTAssertThrowsError(try SpecFlag.validate(["teacher": "teacher-v1"], against: table, kind: "distill", artifacts: artifacts)) {
+            XCTAssertEqual("\($0)", "distill spec: 'teacher': no artifact 'teacher-v1' (see mscm-ctl artifacts list)")
+        }
+        let sha = try artifacts.put(name: "teacher-v1", kind: "weights", data: Data("w".utf8)).sha256
+        XCTAssertNoThrow(try SpecFlag.validate(["teacher": "teacher-v1"], against: table, kind: "distill", artifacts: artifacts))
+        XCTAssertNoThrow(try SpecFlag.validate(["teacher": .string(sha)], against: table, kind: "distill", artifacts: artifacts))
+        try artifacts.put(name: "grid", kind: "image", data: Data("png".utf8))
+        XCTAssertThrowsError(try SpecFlag.validate(["teacher": "grid"], against: table, kind: "distill", artifacts: artifacts)) {
+            XCTAssertEqual("\($0)", "distill spec: 'teacher': artifact 'grid' has kind image, not weights")
+        }
+    }
 }

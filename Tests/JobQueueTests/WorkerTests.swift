@@ -147,4 +147,26 @@ final class WorkerTests: QueueTestCase {
         XCTAssertTrue(try store.finish(lease, .complete([:]), progress: ctx.latestProgress))
         XCTAssertEqual(try job(id).progress?["iteration"], 4)
     }
+
+    /// A password in the connection string shows up nowhere in the worker's log, whether the
+    /// database answers or not.
+    func testPasswordsNeverReachTheLog() throws {
+        var url = try XCTUnwrap(URLComponents(string: scratch.url))
+        url.password = "SuperSecret1"  // the test server trusts local connections, so any password works
+        let sink = LogSink()
+        var c = config("w", sink: sink)
+        c.conninfo = url.string!
+        let w = try startWorker(c)
+        let id = try store.submit(NewJob(kind: "test-record")).id
+        try eventually(5, "ran") { try job(id).state == .succeeded }
+        w.stop(); w.wait()
+        url.port = 1  // nothing listens there
+        var bad = config("unreachable", sink: sink)
+        bad.conninfo = url.string!
+        let u = try startWorker(bad)
+        eventually(5, "the failure was logged") { sink.all.contains { $0.contains("database unavailable") } }
+        u.stop(); u.wait()
+        XCTAssertTrue(sink.all.contains { $0.contains("mscm:***@") }, sink.all.joined(separator: "\n"))
+        XCTAssertFalse(sink.all.joined().contains("SuperSecret1"), sink.all.joined(separator: "\n"))
+    }
 }
