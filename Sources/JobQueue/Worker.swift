@@ -110,7 +110,7 @@ public final class Worker {
                 }
                 backoff.reset()
             } catch {
-                if error.isConnectionLoss { health.failed(error) } else { config.log("claim failed: \(error)") }
+                if error.isConnectionLoss { health.failed(error) } else { config.log("claim failed: \(Worker.oneLine(error))") }
                 handle.reset()
                 wake.sleep(backoff.next())
                 continue
@@ -133,7 +133,7 @@ public final class Worker {
         let action = JobLifecycle.finish(outcome, attempt: job.attempt, maxAttempts: job.maxAttempts,
                                          cancelRequested: signals.cancelRequested || job.cancelRequested,
                                          retry: config.retry, u: Double.random(in: 0..<1))
-        let wrote = record(lease, action, progress: ctx.latestProgress, handle: handle)
+        guard let wrote = record(lease, action, progress: ctx.latestProgress, handle: handle) else { return }
         let took = String(format: "%.2f s", Clock.now - started)
         guard wrote else {
             config.log("\(name): lease lost; outcome not recorded (another worker has the job)")
@@ -156,7 +156,7 @@ public final class Worker {
         do {
             try ctx.handle.with { try H.validate(spec: job.spec, artifacts: ArtifactStore($0)) }
         } catch {
-            if error.isConnectionLoss { return .interrupted("database connection lost: \(error)") }
+            if error.isConnectionLoss { return .interrupted("database connection lost: \(Worker.oneLine(error))") }
             return .failed(Worker.oneLine(error), permanent: true)
         }
         do {
@@ -166,7 +166,7 @@ public final class Worker {
         } catch let f as JobFailure {
             return .failed(Worker.oneLine(f), permanent: true)
         } catch {
-            if error.isConnectionLoss { return .interrupted("database connection lost: \(Secrets.redact("\(error)"))") }
+            if error.isConnectionLoss { return .interrupted("database connection lost: \(Worker.oneLine(error))") }
             return .failed(Worker.oneLine(error), permanent: false)
         }
     }
@@ -177,8 +177,9 @@ public final class Worker {
 
     /// Writes the outcome, reconnecting with backoff while the database is away. Gives up after
     /// max(10 leases, 2 min), or one lease after a shutdown began: by then the job has been (or
-    /// will be) rescued and rerun from its checkpoint. Returns false when the fence refused it.
-    private func record(_ lease: Lease, _ action: FinishAction, progress: JSON?, handle: DBHandle) -> Bool {
+    /// will be) rescued and rerun from its checkpoint. Returns false when the fence refused it,
+    /// nil when it gave up (logged).
+    private func record(_ lease: Lease, _ action: FinishAction, progress: JSON?, handle: DBHandle) -> Bool? {
         var backoff = Backoff()
         let giveUp = Clock.now + max(10 * config.lease, 120)
         while true {
@@ -190,7 +191,7 @@ public final class Worker {
                 let deadline = min(giveUp, lock.withLock { stoppedAt } + config.lease)
                 guard error.isConnectionLoss, Clock.now < deadline else {
                     config.log("job \(lease.job) attempt \(lease.attempt): could not record the outcome: \(Worker.oneLine(error))")
-                    return false
+                    return nil
                 }
                 health.failed(error)
                 Thread.sleep(forTimeInterval: backoff.next())
