@@ -14,12 +14,18 @@ public struct FlagSpec {
     public let help: String
     /// Shown in help as `--name VALUE`.
     public let valueName: String
+    /// A one-letter alias (`-f` for `--follow`), if any.
+    public var short: Character? = nil
 
     public static func value(_ name: String, _ valueName: String = "VALUE", _ help: String) -> FlagSpec {
         FlagSpec(name: name, takesValue: true, help: help, valueName: valueName)
     }
     public static func bool(_ name: String, _ help: String) -> FlagSpec {
         FlagSpec(name: name, takesValue: false, help: help, valueName: "")
+    }
+    /// A boolean flag with a one-letter alias: `.bool("follow", short: "f", "…")`.
+    public static func bool(_ name: String, short: Character, _ help: String) -> FlagSpec {
+        FlagSpec(name: name, takesValue: false, help: help, valueName: "", short: short)
     }
 }
 
@@ -56,6 +62,8 @@ public struct Flags {
                     guard inline == nil else { throw UsageError("\(command): --\(name) takes no value") }
                     values[name] = "true"
                 }
+            } else if arg.count == 2, arg.hasPrefix("-"), let f = spec.first(where: { $0.short == arg.last }), !f.takesValue {
+                values[f.name] = "true"
             } else if arg.hasPrefix("-") && arg.count > 1 && Double(arg) == nil {
                 throw UsageError("\(command): unknown flag \(arg) (see \(command) --help)")
             } else {
@@ -83,16 +91,19 @@ public struct Flags {
         guard let s = values[name] else { return d }
         guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(s)'") }
         if let r = range, !r.contains(v) {
-            throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(s)")
+            throw UsageError("\(command): --\(name) must be in \(Flags.number(r.lowerBound))…\(Flags.number(r.upperBound)), got \(s)")
         }
         return v
     }
 
     public func bool(_ name: String) -> Bool { values[name] == "true" }
 
+    /// 0.5 as "0.5", 86400.0 as "86400": bounds in messages as people write them.
+    static func number(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" }
+
     public static func help(_ spec: [FlagSpec]) -> String {
         let lines = spec.map { f -> (String, String) in
-            (f.takesValue ? "--\(f.name) \(f.valueName)" : "--\(f.name)", f.help)
+            (f.takesValue ? "--\(f.name) \(f.valueName)" : (f.short.map { "-\($0), " } ?? "") + "--\(f.name)", f.help)
         }
         let w = (lines.map { $0.0.count }.max() ?? 0) + 2
         return lines.map { "  " + $0.0.padding(toLength: w, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
@@ -106,12 +117,24 @@ public struct Command {
     public let usage: String
     public let flags: [FlagSpec]
     public let run: (Flags) throws -> Void
+    /// For commands whose flags depend on their arguments (`submit <kind>` takes the kind's
+    /// flags): the flag list for these arguments, used for parsing and for `--help`.
+    public let flagsFor: (([String]) throws -> [FlagSpec])?
 
     public init(name: String, summary: String, usage: String, flags: [FlagSpec], run: @escaping (Flags) throws -> Void) {
         self.name = name; self.summary = summary; self.usage = usage; self.flags = flags; self.run = run
+        flagsFor = nil
     }
 
-    public var helpText: String {
+    public init(name: String, summary: String, usage: String, flagsFor: @escaping ([String]) throws -> [FlagSpec],
+                run: @escaping (Flags) throws -> Void) {
+        self.name = name; self.summary = summary; self.usage = usage; self.flags = []; self.run = run
+        self.flagsFor = flagsFor
+    }
+
+    public var helpText: String { helpText(flags: flags) }
+
+    public func helpText(flags: [FlagSpec]) -> String {
         var s = "usage: \(usage)\n\n\(summary)\n"
         if !flags.isEmpty { s += "\nflags:\n" + Flags.help(flags) + "\n" }
         return s
@@ -134,9 +157,10 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
         return 2
     }
     let rest = Array(arguments.dropFirst())
-    if rest.contains("--help") || rest.contains("-h") { print(cmd.helpText, terminator: ""); return 0 }
     do {
-        let flags = try Flags(rest, spec: cmd.flags, command: "\(program) \(cmd.name)")
+        let spec = try cmd.flagsFor?(rest) ?? cmd.flags
+        if rest.contains("--help") || rest.contains("-h") { print(cmd.helpText(flags: spec), terminator: ""); return 0 }
+        let flags = try Flags(rest, spec: spec, command: "\(program) \(cmd.name)")
         try cmd.run(flags)
         return 0
     } catch let e as UsageError {

@@ -55,7 +55,7 @@ public final class PGConnection {
         guard PQstatus(c) == CONNECTION_OK else {
             let msg = PGConnection.clean(String(cString: PQerrorMessage(c)))
             PQfinish(c)
-            throw PGError("cannot connect to PostgreSQL: \(msg)")
+            throw PGError("cannot connect to PostgreSQL: \(Secrets.redact(msg, conninfo: conninfo))")
         }
         conn = c
         // Notices (e.g. "relation already exists, skipping") are not errors; keep stderr quiet.

@@ -28,6 +28,8 @@ public final class ScratchDatabase {
     }
 
     public func drop() {
+        // After a server restart (tests do that) the admin connection is dead: use a fresh one.
+        let admin = (try? PGConnection()) ?? self.admin
         _ = try? admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
         try? admin.execute("DROP DATABASE IF EXISTS \"\(name)\"")
     }

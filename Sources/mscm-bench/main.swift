@@ -18,4 +18,7 @@ func benchSgemm() {
     }
 }
 
-benchSgemm()
+switch CommandLine.arguments.dropFirst().first {
+case "queue": runQueueBench()
+default: benchSgemm()
+}

@@ -7,6 +7,16 @@ let commands: [Command] = [
     migrateCommand,
     datasetCommand,
     fidCommand,
+    submitCommand,
+    listCommand,
+    statusCommand,
+    watchCommand,
+    logsCommand,
+    cancelCommand,
+    retryCommand,
+    scheduleCommand,
+    artifactsCommand,
+    pruneCommand,
 ]
 
 exit(runCommandLine(program: "mscm-ctl",

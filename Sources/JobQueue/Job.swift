@@ -1,0 +1,151 @@
+import Foundation
+
+/// A job to insert (`JobStore.submit`).
+public struct NewJob: Sendable {
+    public var kind: String
+    public var spec: JSON
+    public var queue: String = "default"
+    /// 0 runs first, 9 last.
+    public var priority: Int = 5
+    public var maxAttempts: Int = 3
+    /// Run no earlier than this many seconds from now.
+    public var delay: Double = 0
+    /// At most one job per key: submitting the same key again returns the existing job.
+    public var uniqueKey: String? = nil
+
+    public init(kind: String, spec: JSON = [:], queue: String = "default", priority: Int = 5,
+                maxAttempts: Int = 3, delay: Double = 0, uniqueKey: String? = nil) {
+        self.kind = kind; self.spec = spec; self.queue = queue; self.priority = priority
+        self.maxAttempts = maxAttempts; self.delay = delay; self.uniqueKey = uniqueKey
+    }
+}
+
+/// A handler's last checkpoint as recorded in the job row.
+public struct Checkpoint: Equatable, Sendable {
+    public let step: Int
+    /// sha256 of the checkpoint artifact.
+    public let artifact: String
+    public init(step: Int, artifact: String) { self.step = step; self.artifact = artifact }
+}
+
+/// One row of `jobs`, as read back. Times are seconds since the Unix epoch.
+public struct Job: Sendable {
+    public let id: Int64
+    public let kind: String
+    public let queue: String
+    public let priority: Int
+    public let state: JobState
+    public let spec: JSON
+    public let attempt: Int
+    public let maxAttempts: Int
+    public let runAt: Double
+    public let leaseOwner: String?
+    public let leaseExpiresAt: Double?
+    public let heartbeatAt: Double?
+    public let progress: JSON?
+    public let result: JSON?
+    public let error: String?
+    /// [{attempt, worker, at, error}] for every attempt that ended in an error.
+    public let errors: JSON
+    public let attemptedBy: [String]
+    public let rescues: Int
+    public let cancelRequested: Bool
+    public let checkpoint: Checkpoint?
+    public let uniqueKey: String?
+    public let scheduleName: String?
+    public let scheduledFor: Double?
+    public let createdAt: Double
+    public let startedAt: Double?
+    public let attemptedAt: Double?
+    public let finishedAt: Double?
+
+    /// The SELECT list `Job(row:)` reads (times as epoch seconds, arrays as JSON).
+    public static let columns = """
+        id, kind, queue, priority, state::text AS state, spec::text AS spec, attempt, max_attempts,
+        extract(epoch FROM run_at)::float8 AS run_at, lease_owner,
+        extract(epoch FROM lease_expires_at)::float8 AS lease_expires_at,
+        extract(epoch FROM heartbeat_at)::float8 AS heartbeat_at,
+        progress::text AS progress, result::text AS result, error, errors::text AS errors,
+        array_to_json(attempted_by)::text AS attempted_by, rescues, cancel_requested,
+        checkpoint_step, checkpoint_sha256, unique_key, schedule_name,
+        extract(epoch FROM scheduled_for)::float8 AS scheduled_for,
+        extract(epoch FROM created_at)::float8 AS created_at,
+        extract(epoch FROM started_at)::float8 AS started_at,
+        extract(epoch FROM attempted_at)::float8 AS attempted_at,
+        extract(epoch FROM finished_at)::float8 AS finished_at
+        """
+
+    public init(row r: PGRow) throws {
+        func json(_ c: String) throws -> JSON? { try r[c].map { try JSON.parse($0) } }
+        guard let id = r["id"].flatMap({ Int64($0) }), let state = r["state"].flatMap(JobState.init(rawValue:)) else {
+            throw PGError("unexpected jobs row")
+        }
+        self.id = id
+        kind = r["kind"] ?? ""
+        queue = r["queue"] ?? ""
+        priority = r.int("priority") ?? 0
+        self.state = state
+        spec = try json("spec") ?? [:]
+        attempt = r.int("attempt") ?? 0
+        maxAttempts = r.int("max_attempts") ?? 0
+        runAt = r.double("run_at") ?? 0
+        leaseOwner = r["lease_owner"]
+        leaseExpiresAt = r.double("lease_expires_at")
+        heartbeatAt = r.double("heartbeat_at")
+        progress = try json("progress")
+        result = try json("result")
+        error = r["error"]
+        errors = try json("errors") ?? []
+        attemptedBy = (try json("attempted_by"))?.array?.compactMap(\.string) ?? []
+        rescues = r.int("rescues") ?? 0
+        cancelRequested = r.bool("cancel_requested") ?? false
+        if let step = r.int("checkpoint_step"), let sha = r["checkpoint_sha256"] {
+            checkpoint = Checkpoint(step: step, artifact: sha)
+        } else { checkpoint = nil }
+        uniqueKey = r["unique_key"]
+        scheduleName = r["schedule_name"]
+        scheduledFor = r.double("scheduled_for")
+        createdAt = r.double("created_at") ?? 0
+        startedAt = r.double("started_at")
+        attemptedAt = r.double("attempted_at")
+        finishedAt = r.double("finished_at")
+    }
+
+    /// The row as JSON (`mscm-ctl status --json`, `list --json`); times as ISO 8601 UTC.
+    public var json: JSON {
+        func time(_ t: Double?) -> JSON { t.map { .string(ISOTime.format($0)) } ?? .null }
+        return [
+            "id": .int(Int(id)), "kind": .string(kind), "queue": .string(queue), "priority": .int(priority),
+            "state": .string(state.rawValue), "spec": spec, "attempt": .int(attempt),
+            "max_attempts": .int(maxAttempts), "run_at": time(runAt), "lease_owner": JSON(leaseOwner),
+            "lease_expires_at": time(leaseExpiresAt), "heartbeat_at": time(heartbeatAt),
+            "progress": progress ?? .null, "result": result ?? .null, "error": JSON(error), "errors": errors,
+            "attempted_by": .array(attemptedBy.map { .string($0) }), "rescues": .int(rescues),
+            "cancel_requested": .bool(cancelRequested),
+            "checkpoint": checkpoint.map { ["step": .int($0.step), "artifact": .string($0.artifact)] } ?? .null,
+            "unique_key": JSON(uniqueKey), "schedule": JSON(scheduleName), "scheduled_for": time(scheduledFor),
+            "created_at": time(createdAt), "started_at": time(startedAt), "attempted_at": time(attemptedAt),
+            "finished_at": time(finishedAt),
+        ]
+    }
+}
+
+/// One line of a job's event log.
+public struct JobEvent: Sendable {
+    public let id: Int64
+    public let attempt: Int
+    public let at: Double
+    /// "log" (the handler's) or "state" (the queue's transitions).
+    public let source: String
+    public let message: String
+}
+
+/// ISO 8601 in UTC with milliseconds, for people and JSON output.
+public enum ISOTime {
+    public static func format(_ epoch: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date(timeIntervalSince1970: epoch))
+    }
+}

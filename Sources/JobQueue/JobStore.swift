@@ -1,0 +1,154 @@
+import Foundation
+
+/// The queue's SQL for clients (`mscm-ctl`, tests): submit, read, cancel, retry, prune.
+/// The worker's side — claim, heartbeat, fenced writes, rescue — is in JobStore+Lease.swift.
+/// All statements are parameterised; state changes also append a 'state' job event.
+public struct JobStore {
+    public let db: PGConnection
+
+    public init(_ db: PGConnection) { self.db = db }
+
+    /// NOTIFY channel on which submissions (payload: the queue) wake idle workers.
+    public static let jobsChannel = "mscm_jobs"
+    /// NOTIFY channel on which cancel requests (payload: the job id) reach running handlers.
+    public static let cancelChannel = "mscm_cancel"
+
+    public struct Submitted: Equatable {
+        public let id: Int64
+        /// false when a job with the same unique key already existed (its id is returned).
+        public let created: Bool
+    }
+
+    /// Inserts a job and NOTIFYs idle workers, in one statement. With a unique key already
+    /// taken, inserts nothing and returns the existing job (the partial unique index decides,
+    /// so two racing submissions cannot both insert).
+    @discardableResult
+    public func submit(_ job: NewJob) throws -> Submitted {
+        let sql = """
+            WITH ins AS (
+                INSERT INTO jobs (kind, queue, priority, spec, max_attempts, run_at, unique_key)
+                VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::float8), $7)
+                ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+                RETURNING id, queue),
+            ev AS (INSERT INTO job_events (job_id, attempt, source, message)
+                   SELECT id, 0, 'state', 'queued' FROM ins)
+            SELECT id, pg_notify('\(JobStore.jobsChannel)', queue)::text AS n FROM ins
+            """
+        for _ in 0..<3 {
+            let rows = try db.query(sql, [job.kind, job.queue, String(job.priority), job.spec.serialized,
+                                          String(job.maxAttempts), String(max(0, job.delay)), job.uniqueKey])
+            if let id = rows.first?["id"].flatMap({ Int64($0) }) { return Submitted(id: id, created: true) }
+            if let key = job.uniqueKey,
+               let id = try db.query("SELECT id FROM jobs WHERE unique_key = $1", [key]).first?["id"].flatMap({ Int64($0) }) {
+                return Submitted(id: id, created: false)
+            }
+            // The holder of the key was pruned between the two statements: insert again.
+        }
+        throw PGError("could not submit the job: unique key \(job.uniqueKey ?? "") keeps changing hands")
+    }
+
+    public func get(_ id: Int64) throws -> Job? {
+        try db.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [String(id)]).first.map { try Job(row: $0) }
+    }
+
+    /// Newest first, optionally filtered by state and kind.
+    public func list(state: JobState? = nil, kind: String? = nil, limit: Int = 50) throws -> [Job] {
+        try db.query("""
+            SELECT \(Job.columns) FROM jobs
+            WHERE ($1::job_state IS NULL OR state = $1::job_state) AND ($2::text IS NULL OR kind = $2)
+            ORDER BY id DESC LIMIT $3
+            """, [state?.rawValue, kind, String(limit)]).map { try Job(row: $0) }
+    }
+
+    /// Events after event id `after`, oldest first.
+    public func events(_ id: Int64, after: Int64 = 0, limit: Int = 1000) throws -> [JobEvent] {
+        try db.query("""
+            SELECT id, attempt, extract(epoch FROM at)::float8 AS at, source, message FROM job_events
+            WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3
+            """, [String(id), String(after), String(limit)]).map {
+            JobEvent(id: Int64($0["id"]!)!, attempt: $0.int("attempt")!, at: $0.double("at")!,
+                     source: $0["source"]!, message: $0["message"]!)
+        }
+    }
+
+    public enum CancelResult: Equatable {
+        /// It was queued: it is cancelled now and will never run.
+        case cancelled
+        /// It is running: its handler stops at its next cancellation check.
+        case requested
+        /// It had already finished in this state; nothing changed.
+        case alreadyFinished(JobState)
+        case notFound
+    }
+
+    /// Cancels a queued job at once; asks a running one to stop (NOTIFY reaches its worker's
+    /// heartbeat connection; the heartbeat's own reply is the fallback).
+    public func cancel(_ id: Int64) throws -> CancelResult {
+        let rows = try db.query("""
+            WITH c AS (
+                UPDATE jobs SET cancel_requested = true,
+                    state = CASE WHEN state = 'queued' THEN 'cancelled'::job_state ELSE state END,
+                    finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
+                WHERE id = $1 AND state IN ('queued', 'running')
+                RETURNING id, attempt, state),
+            ev AS (INSERT INTO job_events (job_id, attempt, source, message)
+                   SELECT id, attempt, 'state', CASE WHEN state = 'cancelled' THEN 'cancelled' ELSE 'cancel requested' END FROM c)
+            SELECT state::text AS state, pg_notify('\(JobStore.cancelChannel)', id::text)::text AS n FROM c
+            """, [String(id)])
+        if let s = rows.first?["state"] { return s == "cancelled" ? .cancelled : .requested }
+        guard let job = try get(id) else { return .notFound }
+        return .alreadyFinished(job.state)
+    }
+
+    public enum RetryResult: Equatable {
+        case queued
+        case notFound
+        /// Running or succeeded jobs are not retried.
+        case refused(JobState)
+    }
+
+    /// Puts a failed or cancelled job back in the queue to run now (with at least one more
+    /// attempt), or makes a queued job that waits for its backoff runnable now.
+    public func retry(_ id: Int64) throws -> RetryResult {
+        let rows = try db.query("""
+            WITH r AS (
+                UPDATE jobs SET state = 'queued', run_at = now(), finished_at = NULL, cancel_requested = false,
+                    max_attempts = GREATEST(max_attempts, attempt + 1)
+                WHERE id = $1 AND state IN ('failed', 'cancelled', 'queued')
+                RETURNING id, attempt, queue),
+            ev AS (INSERT INTO job_events (job_id, attempt, source, message)
+                   SELECT id, attempt, 'state', 'queued again by retry' FROM r)
+            SELECT id, pg_notify('\(JobStore.jobsChannel)', queue)::text AS n FROM r
+            """, [String(id)])
+        if !rows.rows.isEmpty { return .queued }
+        guard let job = try get(id) else { return .notFound }
+        return .refused(job.state)
+    }
+
+    /// Deletes jobs that finished more than `olderThan` seconds ago (their events go with them;
+    /// their artifacts stay, with the producing job cleared), in batches so no statement
+    /// holds many locks. Returns how many were deleted.
+    @discardableResult
+    public func prune(olderThan: Double, batch: Int = 1000) throws -> Int {
+        var total = 0
+        while true {
+            let n = try db.query("""
+                WITH old AS (
+                    SELECT id FROM jobs WHERE finished_at < now() - make_interval(secs => $1::float8)
+                    ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+                DELETE FROM jobs WHERE id IN (SELECT id FROM old) RETURNING id
+                """, [String(olderThan), String(batch)]).count
+            total += n
+            if n < batch { return total }
+        }
+    }
+
+    /// Counts by state (for `mscm-ctl list`'s summary and the benchmarks).
+    public func counts() throws -> [JobState: Int] {
+        var out: [JobState: Int] = [:]
+        for r in try db.query("SELECT state::text AS s, count(*) AS n FROM jobs GROUP BY 1") {
+            if let s = r["s"].flatMap(JobState.init(rawValue:)) { out[s] = r.int("n") }
+        }
+        return out
+    }
+}

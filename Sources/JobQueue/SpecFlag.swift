@@ -1,0 +1,171 @@
+import Foundation
+
+/// One entry of a job kind's flag table: `--name VALUE` on `mscm-ctl submit <kind>` sets spec
+/// key `key` (the flag name with '-' → '_'). The same table validates specs however they were
+/// made, so the command line and the worker agree on what a valid spec is.
+public struct SpecFlag {
+    public enum Value {
+        case int(ClosedRange<Int>)
+        case double(ClosedRange<Double>)
+        case string
+        case choice([String])
+        /// `--flag` alone sets true.
+        case bool
+        /// An artifact reference (name or sha256) that must exist; `kind` restricts its kind.
+        case artifact(kind: String?)
+        /// Comma-separated integers, e.g. `--steps 1,2,4,8`.
+        case ints(ClosedRange<Int>)
+        /// Comma-separated numbers.
+        case doubles(ClosedRange<Double>)
+        /// Comma-separated strings.
+        case strings
+    }
+
+    public let name: String
+    public let key: String
+    public let value: Value
+    /// Used when the flag is absent (and recorded in the spec, so a job's spec says everything).
+    public let defaultValue: JSON?
+    public let required: Bool
+    public let help: String
+
+    public init(_ name: String, _ value: Value, default defaultValue: JSON? = nil, required: Bool = false,
+                key: String? = nil, help: String) {
+        self.name = name
+        self.key = key ?? name.replacingOccurrences(of: "-", with: "_")
+        self.value = value
+        self.defaultValue = defaultValue
+        self.required = required
+        self.help = help
+    }
+
+    var rangeText: String {
+        switch value {
+        case .int(let r), .ints(let r): return "\(r.lowerBound)…\(r.upperBound)"
+        case .double(let r), .doubles(let r): return "\(SpecFlag.number(r.lowerBound))…\(SpecFlag.number(r.upperBound))"
+        case .choice(let c): return c.joined(separator: "|")
+        default: return ""
+        }
+    }
+
+    static func number(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" }
+
+    /// The command-line flag, with range and default in its help.
+    public var flagSpec: FlagSpec {
+        var h = help
+        if !rangeText.isEmpty { h += " (\(rangeText))" }
+        if let d = defaultValue { h += " [default \(d.string ?? d.serialized)]" }
+        if required { h += " [required]" }
+        switch value {
+        case .bool: return .bool(name, h)
+        case .int, .ints: return .value(name, "N", h)
+        case .double, .doubles: return .value(name, "X", h)
+        case .artifact: return .value(name, "ARTIFACT", h)
+        default: return .value(name, "VALUE", h)
+        }
+    }
+
+    // MARK: flags → spec
+
+    /// Builds a spec from parsed flags: each flag parsed by its type and checked against its
+    /// range (one-line errors naming the flag), defaults filled in, required flags demanded.
+    public static func spec(from flags: Flags, table: [SpecFlag], command: String) throws -> JSON {
+        var o: [String: JSON] = [:]
+        for f in table {
+            guard let raw = flags.string(f.name) else {
+                if let d = f.defaultValue { o[f.key] = d }
+                else if f.required { throw UsageError("\(command): --\(f.name) is required") }
+                continue
+            }
+            o[f.key] = try f.parse(raw, flags: flags, command: command)
+        }
+        return .object(o)
+    }
+
+    func parse(_ raw: String, flags: Flags, command: String) throws -> JSON {
+        func bad(_ what: String) -> UsageError { UsageError("\(command): --\(name) \(what), got '\(raw)'") }
+        func list<T>(_ item: (String) -> T?) throws -> [T] {
+            let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            return try parts.map { p in
+                guard !p.isEmpty, let v = item(p) else { throw bad("must be a comma-separated list") }
+                return v
+            }
+        }
+        switch value {
+        case .int(let r): return .int(try flags.int(name, range: r)!)
+        case .double(let r): return .double(try flags.double(name, range: r)!)
+        case .bool: return .bool(true)
+        case .string, .artifact:
+            guard !raw.isEmpty else { throw bad("must not be empty") }
+            return .string(raw)
+        case .choice(let c):
+            guard c.contains(raw) else { throw bad("must be one of \(c.joined(separator: ", "))") }
+            return .string(raw)
+        case .ints(let r):
+            let v = try list { Int($0) }
+            guard v.allSatisfy(r.contains) else { throw bad("values must be in \(rangeText)") }
+            return .array(v.map { .int($0) })
+        case .doubles(let r):
+            let v = try list { Double($0).flatMap { $0.isFinite ? $0 : nil } }
+            guard v.allSatisfy(r.contains) else { throw bad("values must be in \(rangeText)") }
+            return .array(v.map { .double($0) })
+        case .strings:
+            return .array(try list { $0 }.map { .string($0) })
+        }
+    }
+
+    // MARK: spec validation
+
+    /// Checks a spec against a flag table; errors read `<kind> spec: …` and name the key.
+    public static func validate(_ spec: JSON, against table: [SpecFlag], kind: String, artifacts: ArtifactCatalog?) throws {
+        func fail(_ s: String) -> JobFailure { .permanent("\(kind) spec: \(s)") }
+        guard let o = spec.object else { throw fail("must be a JSON object, got \(spec.typeName)") }
+        let known = Set(table.map(\.key))
+        if let extra = o.keys.sorted().first(where: { !known.contains($0) }) {
+            throw fail("unknown key '\(extra)' (known: \(table.map(\.key).sorted().joined(separator: ", ")))")
+        }
+        for f in table {
+            guard let v = o[f.key], !v.isNull else {
+                if f.required { throw fail("'\(f.key)' is required") }
+                continue
+            }
+            func wrong(_ expected: String) -> JobFailure { fail("'\(f.key)' must be \(expected), got \(v.serialized)") }
+            switch f.value {
+            case .int(let r):
+                guard let i = v.int else { throw wrong("an integer") }
+                guard r.contains(i) else { throw wrong("in \(f.rangeText)") }
+            case .double(let r):
+                guard let d = v.double else { throw wrong("a number") }
+                guard r.contains(d) else { throw wrong("in \(f.rangeText)") }
+            case .bool:
+                guard v.bool != nil else { throw wrong("true or false") }
+            case .string:
+                guard let s = v.string, !s.isEmpty else { throw wrong("a non-empty string") }
+            case .choice(let c):
+                guard let s = v.string, c.contains(s) else { throw wrong("one of \(c.joined(separator: ", "))") }
+            case .ints(let r):
+                guard let a = v.array, !a.isEmpty, a.allSatisfy({ $0.int.map(r.contains) == true }) else {
+                    throw wrong("a non-empty list of integers in \(f.rangeText)")
+                }
+            case .doubles(let r):
+                guard let a = v.array, !a.isEmpty, a.allSatisfy({ $0.double.map(r.contains) == true }) else {
+                    throw wrong("a non-empty list of numbers in \(f.rangeText)")
+                }
+            case .strings:
+                guard let a = v.array, !a.isEmpty, a.allSatisfy({ $0.string?.isEmpty == false }) else {
+                    throw wrong("a non-empty list of strings")
+                }
+            case .artifact(let wanted):
+                guard let ref = v.string, !ref.isEmpty else { throw wrong("an artifact name or sha256") }
+                if let artifacts {
+                    guard let info = try artifacts.info(ref) else {
+                        throw fail("'\(f.key)': no artifact '\(ref)' (see mscm-ctl artifacts list)")
+                    }
+                    if let wanted, info.kind != wanted {
+                        throw fail("'\(f.key)': artifact '\(ref)' has kind \(info.kind), not \(wanted)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Jobs
+
+/// `mscm-ctl submit <kind> [kind flags]`: the kind's flags become its spec, which is checked
+/// (types, ranges, artifacts) before anything is written; then one row and a NOTIFY.
+let submitCommand = Command(
+    name: "submit",
+    summary: "Submit a job: mscm-ctl submit <kind> [flags] (kinds: \(JobRegistry.kinds.joined(separator: ", "))).",
+    usage: "mscm-ctl submit <kind> [kind flags] [--queue Q] [--priority P] [--max-attempts N] [--delay D] [--unique-key K] [--json]",
+    flagsFor: { args in
+        let common: [FlagSpec] = jobPlacementFlags + [
+            .value("delay", "DURATION", "run no earlier than this from now, e.g. 90s, 10m [default 0]"),
+            .value("unique-key", "KEY", "submit at most once per key: again returns the existing job"),
+            .bool("json", "print {id, created} as JSON"),
+        ]
+        guard let kind = args.first, !kind.hasPrefix("-") else { return common }
+        return common + (try handler(kind, "submit")).flags.map(\.flagSpec)
+    }
+) { flags in
+    guard let kind = flags.positional.first else {
+        throw UsageError("mscm-ctl submit: which kind? (known: \(JobRegistry.kinds.joined(separator: ", ")))")
+    }
+    if flags.positional.count > 1 { throw UsageError("mscm-ctl submit: unexpected argument '\(flags.positional[1])'") }
+    let h = try handler(kind, "submit")
+    let command = "mscm-ctl submit \(kind)"
+    var job = NewJob(kind: kind, spec: try SpecFlag.spec(from: flags, table: h.flags, command: command))
+    try place(&job, flags, "submit")
+    if let d = flags.string("delay") {
+        guard let secs = Durations.parse(d) else { throw UsageError("\(command): --delay must be a duration like 90s or 10m, got '\(d)'") }
+        job.delay = secs
+    }
+    if let k = flags.string("unique-key") {
+        guard !k.isEmpty else { throw UsageError("\(command): --unique-key must not be empty") }
+        job.uniqueKey = k
+    }
+    let db = try database()
+    try h.validate(spec: job.spec, artifacts: ArtifactStore(db))
+    let r = try JobStore(db).submit(job)
+    if flags.bool("json") {
+        printJSON(["id": .int(Int(r.id)), "created": .bool(r.created)])
+    } else if r.created {
+        print("job \(r.id) queued (\(kind), queue \(job.queue)\(job.delay > 0 ? ", runs in \(Durations.format(job.delay))" : ""))")
+    } else {
+        let state = try JobStore(db).get(r.id)?.state.rawValue ?? "pruned"
+        print("job \(r.id) already exists for unique key '\(job.uniqueKey!)' (\(state)); nothing submitted")
+    }
+}

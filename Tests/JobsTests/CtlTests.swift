@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+@testable import Jobs
+
+/// `mscm-ctl` end to end: flags → spec → one row; one-line errors that write nothing.
+final class CtlTests: ScratchTestCase {
+    func jobCount() throws -> Int { try handle.with { try $0.query("SELECT count(*) AS n FROM jobs").first!.int("n")! } }
+
+    func testSubmitValidatesBeforeWriting() throws {
+        let bad: [([String], String)] = [
+            (["submit", "sleep", "--seconds", "-1"], "mscm-ctl submit: --seconds must be in 0…86400, got -1"),
+            (["submit", "sleep", "--steps", "many"], "mscm-ctl submit: --steps must be an integer, got 'many'"),
+            (["submit", "sleep", "--colour", "red"], "mscm-ctl submit: unknown flag --colour (see mscm-ctl submit --help)"),
+            (["submit", "teleport"], "mscm-ctl submit: unknown job kind 'teleport' (known: \(JobRegistry.kinds.joined(separator: ", ")))"),
+            (["submit", "sleep", "--priority", "12"], "mscm-ctl submit: --priority must be in 0…9, got 12"),
+            (["submit", "sleep", "--delay", "soon"], "mscm-ctl submit sleep: --delay must be a duration like 90s or 10m, got 'soon'"),
+        ]
+        for (args, message) in bad {
+            let p = Process()
+            p.executableURL = try executable("mscm-ctl")
+            p.arguments = args
+            p.environment = environment
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 2, "\(args)")
+            XCTAssertEqual(e, message + "\n", "\(args)")
+        }
+        XCTAssertEqual(try jobCount(), 0, "nothing was written")
+    }
+
+    func testSubmitListStatusCancelRetryLogs() throws {
+        let r = try ctl("submit", "sleep", "--seconds", "5", "--steps", "5", "--priority", "2", "--unique-key", "k1", "--json")
+        XCTAssertEqual(r.status, 0, r.err)
+        let id = try XCTUnwrap(try JSON.parse(r.out)["id"]?.int)
+        XCTAssertEqual(try JSON.parse(try ctl("submit", "sleep", "--unique-key", "k1", "--json").out)["created"], false)
+        let j = try job(Int64(id))
+        XCTAssertEqual(j.spec, ["seconds": 5.0, "steps": 5, "checkpoint_every": 0, "fail_attempts": 0])
+        XCTAssertEqual(j.priority, 2)
+
+        let list = try JSON.parse(try ctl("list", "--state", "queued", "--json").out)
+        XCTAssertEqual(list.array?.compactMap { $0["id"]?.int }, [id])
+        XCTAssertTrue(try ctl("list").out.contains("sleep  queued"))
+        XCTAssertEqual(try JSON.parse(try ctl("status", String(id), "--json").out)["state"], "queued")
+        XCTAssertEqual(try ctl("list", "--state", "done").err, "mscm-ctl list: --state must be one of queued, running, succeeded, failed, cancelled, got 'done'\n")
+
+        XCTAssertEqual(try ctl("cancel", String(id)).out, "job \(id) cancelled\n")
+        XCTAssertEqual(try ctl("cancel", String(id)).err, "mscm-ctl cancel: job \(id) already cancelled\n")
+        XCTAssertEqual(try ctl("retry", String(id)).out, "job \(id) queued to run now\n")
+        XCTAssertEqual(try job(Int64(id)).state, .queued)
+        let logs = try ctl("logs", String(id)).out
+        XCTAssertTrue(logs.contains("[queued]") && logs.contains("[cancelled]") && logs.contains("[queued again by retry]"), logs)
+        XCTAssertEqual(try ctl("status", "x").err, "mscm-ctl status: job id must be a positive integer, got 'x'\n")
+        XCTAssertEqual(try ctl("status", "999").err, "mscm-ctl status: no job 999\n")
+    }
+
+    func testWatchFollowsAJobToTheEnd() throws {
+        let id = try store.submit(NewJob(kind: "sleep", spec: ["seconds": 0.4, "steps": 4, "checkpoint_every": 0, "fail_attempts": 0])).id
+        try spawnWorker(["--id", "w", "--poll", "0.1"])
+        let r = try ctl("watch", String(id), "--interval", "0.1")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("job \(id) succeeded"), r.out)
+        XCTAssertTrue(r.out.contains("it 4/4"), r.out)
+    }
+
+    func testSchedulesAndArtifactsFromTheCommandLine() throws {
+        var r = try ctl("schedule", "add", "nightly", "--kind", "sleep", "--daily-at", "03:00", "--seconds", "2")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("schedule nightly: sleep daily at 03:00:00 UTC; next due "), r.out)
+        XCTAssertEqual(try ctl("schedule", "add", "x", "--kind", "sleep", "--every", "1h", "--daily-at", "03:00").err,
+                       "mscm-ctl schedule add: give exactly one of --every and --daily-at\n")
+        XCTAssertEqual(try ctl("schedule", "add", "x", "--kind", "sleep", "--every", "1h", "--steps", "0").err,
+                       "mscm-ctl schedule: --steps must be in 1…1000000, got 0\n")
+        let listed = try JSON.parse(try ctl("schedule", "list", "--json").out)
+        XCTAssertEqual(listed.array?.first?["spec"]?["seconds"], 2.0)
+        XCTAssertEqual(try ctl("schedule", "remove", "nightly").status, 0)
+        XCTAssertEqual(try ctl("schedule", "remove", "nightly").err, "mscm-ctl schedule remove: no schedule 'nightly'\n")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try bytes.write(to: dir.appendingPathComponent("in.bin"))
+        r = try ctl("artifacts", "import", dir.appendingPathComponent("in.bin").path, "--name", "blob", "--kind", "weights", "--json")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try JSON.parse(r.out)["sha256"]?.string, SHA256.hex(bytes))
+        XCTAssertEqual(try ctl("artifacts", "export", "blob", "--out", dir.appendingPathComponent("out.bin").path).status, 0)
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("out.bin")), bytes)
+        XCTAssertTrue(try ctl("artifacts", "list").out.contains("blob"))
+        XCTAssertEqual(try ctl("artifacts", "export", "nothere", "--out", dir.appendingPathComponent("x").path).err,
+                       "mscm-ctl artifacts: no artifact 'nothere' (see mscm-ctl artifacts list)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x").path))
+        XCTAssertEqual(try ctl("artifacts", "import", "/no/such/file", "--name", "n", "--kind", "weights").err,
+                       "mscm-ctl artifacts import: no file /no/such/file\n")
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import XCTest
+@testable import Jobs
+
+/// Polls `condition` every 50 ms until it holds; fails the test after `timeout` seconds.
+func eventually(_ timeout: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line,
+                _ condition: () throws -> Bool) rethrows {
+    let until = Date().addingTimeInterval(timeout)
+    while Date() < until {
+        if try condition() { return }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    XCTFail("timed out after \(timeout) s waiting for: \(what)", file: file, line: line)
+}
+
+/// A scratch database with the migrations applied, and ways to run the built executables
+/// (`mscm-worker`, `mscm-ctl`, found next to the test bundle) against it.
+class ScratchTestCase: XCTestCase {
+    var scratch: ScratchDatabase!
+    /// Reconnects by itself: some tests restart the server.
+    var handle: DBHandle!
+    var processes: [Process] = []
+    var logs: [URL] = []
+
+    override func setUpWithError() throws {
+        scratch = try ScratchDatabase()
+        _ = try scratch.migrated()
+        handle = DBHandle(scratch.url)
+    }
+
+    override func tearDown() {
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        processes = []
+        for l in logs { try? FileManager.default.removeItem(at: l) }
+        handle = nil
+        scratch?.drop()
+    }
+
+    var store: JobStore { get throws { JobStore(try handle.get()) } }
+
+    func job(_ id: Int64) throws -> Job { try XCTUnwrap(try handle.with { try JobStore($0).get(id) }) }
+
+    /// Like `job`, but nil while the database is unreachable.
+    func jobIfReachable(_ id: Int64) -> Job? { try? handle.with { try JobStore($0).get(id) } }
+
+    static var binDirectory: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    func executable(_ name: String) throws -> URL {
+        let url = ScratchTestCase.binDirectory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("\(name) is not built next to the tests (run ops/test, which builds every product)")
+        }
+        return url
+    }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = scratch.url
+        return env
+    }
+
+    /// Starts `mscm-worker` with `args`; its output goes to a log file shown on failure.
+    @discardableResult
+    func spawnWorker(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = try executable("mscm-worker")
+        p.arguments = args
+        p.environment = environment
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let h = try FileHandle(forWritingTo: log)
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        processes.append(p)
+        logs.append(log)
+        return p
+    }
+
+    /// Everything the spawned workers printed (for failure messages).
+    var workerOutput: String {
+        logs.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n---\n")
+    }
+
+    /// Runs `mscm-ctl args…` to completion: (exit status, stdout, stderr).
+    func ctl(_ args: String...) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = try executable("mscm-ctl")
+        p.arguments = args
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs a program to completion with posix_spawn + waitpid. (Foundation's Process waits for
+    /// a pipe to close, which never happens when the program leaves a daemon behind — as
+    /// `ops/pg restart` does.) Returns the exit status.
+    func runToCompletion(_ path: String, _ args: [String]) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+    }
+
+    func waitForExit(_ p: Process, timeout: Double) -> Bool {
+        let until = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < until { Thread.sleep(forTimeInterval: 0.05) }
+        return !p.isRunning
+    }
+}

@@ -1,0 +1,45 @@
+-- Least-privilege roles for mscm. Run as the owner of the mscm tables (the role that ran
+-- `mscm-ctl migrate`), in the mscm database, after migrating; re-running is harmless:
+--
+--     psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ops/roles.sql
+--
+-- Then set passwords interactively, so they never reach shell history, logs or process lists:
+--
+--     psql "$DATABASE_URL" -c '\password mscm_worker'
+--     psql "$DATABASE_URL" -c '\password mscm_readonly'
+--
+-- mscm_worker   workers and mscm-ctl: read and write the queue's rows; no DDL, no TRUNCATE;
+--               artifacts are append-only (content-addressed blobs are never rewritten).
+-- mscm_readonly dashboards: read everything, change nothing (read-only transactions too).
+--
+-- Roles are cluster-wide; the grants below are for the current database only. Migrations
+-- keep running as the owner: after a migration adds a table, run this file again.
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mscm_worker') THEN
+        CREATE ROLE mscm_worker LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mscm_readonly') THEN
+        CREATE ROLE mscm_readonly LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+    END IF;
+    EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO mscm_worker', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO mscm_readonly', current_database());
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM mscm_readonly', current_database());
+END $$;
+
+-- Nobody but the owner creates objects in the schema (PostgreSQL < 15 let PUBLIC do so).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO mscm_worker, mscm_readonly;
+
+-- Start from nothing, then grant exactly what each role needs.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM mscm_worker, mscm_readonly;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM mscm_worker, mscm_readonly;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON jobs, job_events, schedules TO mscm_worker;
+GRANT SELECT, INSERT ON blobs, blob_chunks, artifacts TO mscm_worker;
+GRANT SELECT ON schema_migrations TO mscm_worker;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO mscm_worker;
+
+GRANT SELECT ON jobs, job_events, schedules, blobs, blob_chunks, artifacts, schema_migrations TO mscm_readonly;
+ALTER ROLE mscm_readonly SET default_transaction_read_only = on;
