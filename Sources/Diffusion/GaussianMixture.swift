@@ -59,7 +59,7 @@ public struct GaussianMixture: Sendable {
             component.append(k)
             let sd = variances[k].squareRoot()
             for e in 0..<D {
-                xp[j * D + e] = Float(means[k][e] + sd * Double(GaussianNoise.normal(rng, stream: ns, index: UInt64((first + j) * D + e))))
+                xp[j * D + e] = Float(means[k][e] + sd * Double(rng.normal(stream: ns, index: UInt64((first + j) * D + e))))
             }
         }
         return (x, component)

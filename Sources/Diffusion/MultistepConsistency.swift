@@ -86,7 +86,7 @@ public struct MultistepConsistency {
         let u = step.map { Float(Double($0) / Double(S)) }
 
         let eps = Tensor(shape: x.shape)
-        GaussianNoise.fill(eps.buffer, rng, stream: NoiseStreams.stream(NoiseStreams.consistencyNoise, round: iteration),
+        rng.fillNormal(eps.buffer, stream: NoiseStreams.stream(NoiseStreams.consistencyNoise, round: iteration),
                        first: UInt64(firstExample * d))
         let zt = DiffusionStep.noised(x: x, noise: eps, t: t, schedule: schedule)
 

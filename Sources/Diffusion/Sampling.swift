@@ -15,13 +15,13 @@ public enum TeacherSampler {
 /// every step, ending with (0, z_0).
 public enum Sampling {
     /// z_1 for samples `samples` under `seed`: element e of sample j is
-    /// `GaussianNoise.normal(CounterRNG(seed), stream: NoiseStreams.initialNoise, index: j · d + e)`, so it is a
+    /// `CounterRNG(seed).normal(stream: NoiseStreams.initialNoise, index: j · d + e)`, so it is a
     /// pure function of (seed, j) whatever the batch (§6 seed matching).
     public static func initialNoise(seed: UInt64, samples: Range<Int>, exampleShape: [Int]) -> Tensor {
         precondition(samples.lowerBound >= 0, "initialNoise: negative sample index")
         let d = exampleShape.reduce(1, *)
         let z = Tensor(shape: [samples.count] + exampleShape)
-        GaussianNoise.fill(z.buffer, CounterRNG(seed: seed), stream: NoiseStreams.stream(NoiseStreams.initialNoise),
+        CounterRNG(seed: seed).fillNormal(z.buffer, stream: NoiseStreams.stream(NoiseStreams.initialNoise),
                                           first: UInt64(samples.lowerBound * d))
         return z
     }
@@ -50,7 +50,7 @@ public enum Sampling {
                 z = DiffusionStep.adjustedDDIM(x: x, z: z, from: t, to: s, xvar: xvar, schedule: schedule)
             case .ancestral:
                 let noise = Tensor(shape: z.shape)
-                GaussianNoise.fill(noise.buffer, CounterRNG(seed: seed),
+                CounterRNG(seed: seed).fillNormal(noise.buffer,
                                                   stream: NoiseStreams.stream(NoiseStreams.ancestralNoise, round: k),
                                                   first: UInt64(firstSample * d))
                 z = DiffusionStep.ancestral(x: x, z: z, noise: noise, from: t, to: s, schedule: schedule)

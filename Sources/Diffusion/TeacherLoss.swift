@@ -30,7 +30,7 @@ public enum TeacherLoss {
             Double(rng.uniform(stream: coinStream, index: UInt64(firstExample + $0))) >= pUncond
         }
         let eps = Tensor(shape: x.shape)
-        GaussianNoise.fill(eps.buffer, rng, stream: NoiseStreams.stream(NoiseStreams.teacherNoise, round: iteration),
+        rng.fillNormal(eps.buffer, stream: NoiseStreams.stream(NoiseStreams.teacherNoise, round: iteration),
                        first: UInt64(firstExample * d))
         let z = DiffusionStep.noised(x: x, noise: eps, t: t, schedule: schedule)
         // v = α_t ε − σ_t x

@@ -48,7 +48,7 @@ public struct XvarTable: Codable, Equatable, Sendable {
                 let end = Swift.min(start + batchSize, m)
                 let x = data.slice(start, end)
                 let noise = Tensor(shape: x.shape)
-                GaussianNoise.fill(noise.buffer, rng, stream: stream, first: UInt64(start * d))
+                rng.fillNormal(noise.buffer, stream: stream, first: UInt64(start * d))
                 let times = [Float](repeating: t, count: end - start)
                 let z = DiffusionStep.noised(x: x, noise: noise, t: times, schedule: schedule)
                 let xhat = DiffusionStep.predictX(v: model.conditional(z, times), z: z, t: times, schedule: schedule)

@@ -5,6 +5,8 @@ import Jobs
 // this list is the whole surface.
 let commands: [Command] = [
     migrateCommand,
+    datasetCommand,
+    fidCommand,
     figure1Command,
 ]
 

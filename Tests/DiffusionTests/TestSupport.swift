@@ -7,7 +7,7 @@ import XCTest
 /// A [shape] tensor of N(0, scale²) draws from `seed`.
 func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
     let t = Tensor(shape: shape)
-    GaussianNoise.fill(t.buffer, CounterRNG(seed: seed), stream: 99)
+    CounterRNG(seed: seed).fillNormal(t.buffer, stream: 99)
     if scale != 1 { for i in 0..<t.count { t[i] *= scale } }
     return t
 }

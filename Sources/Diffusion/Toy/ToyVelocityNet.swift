@@ -11,12 +11,14 @@ import NeuralNet
 /// Layers are the NeuralNet engine's `Linear` (LeCun-normal weights, zero biases) and
 /// `Activation(.silu)`. Parameters: `<name>.fc1.*`, `<name>.fc2.*`, `<name>.fc3.*`.
 public final class ToyVelocityNet: Module {
+    public let name: String
     public let dimension: Int
     public let frequencies: Int
     public let fc1: Linear, fc2: Linear, fc3: Linear
     let act1 = Activation(.silu), act2 = Activation(.silu)
 
     public init(dimension: Int, hidden: Int = 64, frequencies: Int = 4, name: String = "toy", rng: CounterRNG) {
+        self.name = name
         self.dimension = dimension
         self.frequencies = frequencies
         fc1 = Linear(inFeatures: dimension + 2 * frequencies, outFeatures: hidden, name: dotted(name, "fc1"), rng: rng)
@@ -61,7 +63,7 @@ public final class ToyVelocityNet: Module {
     /// A network of the same shape holding `tensors` (e.g. an EMA's shadow weights).
     public func copy(with tensors: [(String, Tensor)], rng: CounterRNG = CounterRNG(seed: 0)) throws -> ToyVelocityNet {
         let other = ToyVelocityNet(dimension: dimension, hidden: fc1.outFeatures, frequencies: frequencies,
-                                   name: String(fc1.name.dropLast(4)), rng: rng)
+                                   name: name, rng: rng)
         try other.load(Dictionary(tensors, uniquingKeysWith: { a, _ in a }))
         return other
     }
