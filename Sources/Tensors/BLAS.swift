@@ -55,3 +55,15 @@ public enum LAPACK {
         return (w, a)
     }
 }
+
+extension BLAS {
+    /// Runs `body` with OpenBLAS limited to one thread, so sgemm calls made from inside a
+    /// `Parallel` region (one per chunk) do not start more threads than there are cores.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = threads
+        if saved == 1 { return try body() }
+        threads = 1
+        defer { threads = saved }
+        return try body()
+    }
+}

@@ -11,13 +11,15 @@ public final class TensorStorage {
     public let pointer: UnsafeMutablePointer<Float>
     public let capacity: Int
 
-    public init(capacity: Int) {
+    /// `zeroed: false` skips the zero fill for buffers a kernel overwrites completely
+    /// (Float is a trivial type, so the memory is valid to bind either way).
+    public init(capacity: Int, zeroed: Bool = true) {
         self.capacity = capacity
         // 64-byte alignment keeps SIMD loads and BLAS happy.
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1) * MemoryLayout<Float>.stride,
                                                    alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(capacity, 1))
-        pointer.initialize(repeating: 0, count: max(capacity, 1))
+        if zeroed { pointer.initialize(repeating: 0, count: max(capacity, 1)) }
     }
 
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
@@ -40,6 +42,15 @@ public final class Tensor {
         self.shape = shape
         self.count = shape.reduce(1, *)
         self.storage = TensorStorage(capacity: count)
+        self.offset = 0
+    }
+
+    /// A tensor whose contents are unspecified: for outputs a kernel overwrites in full.
+    public init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.storage = TensorStorage(capacity: count, zeroed: false)
         self.offset = 0
     }
 
@@ -114,6 +125,12 @@ public final class Tensor {
 @inline(__always)
 public func checkSameShape(_ a: Tensor, _ b: Tensor, _ op: String) {
     precondition(a.shape == b.shape, "\(op): shape mismatch \(a.shape) vs \(b.shape)")
+}
+
+/// Fails unless `t` has exactly `expected` shape, naming both.
+@inline(__always)
+public func checkShape(_ t: Tensor, _ expected: [Int], _ op: String) {
+    precondition(t.shape == expected, "\(op): shape mismatch \(t.shape) vs expected \(expected)")
 }
 
 extension Tensor: CustomStringConvertible {

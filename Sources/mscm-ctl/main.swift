@@ -17,6 +17,7 @@ let commands: [Command] = [
     scheduleCommand,
     artifactsCommand,
     pruneCommand,
+    figure1Command,
 ]
 
 exit(runCommandLine(program: "mscm-ctl",

@@ -1,0 +1,85 @@
+import Tensors
+
+// The reductions the losses need (ALGORITHMS.md §2 and §5). The batch is the first axis of
+// the prediction: B examples of d = count / B values each. An optional per-example scale s_i
+// multiplies the difference first: Δ_i = s_i · (prediction_i − target_i), e.g. s_i = 1/σ_t
+// turns an x-space difference into the v-space difference of §5.
+//   mean square:         L_i = mean_d Δ²                      dL_i/dpred = 2 s_i Δ / d
+//   pseudo-Huber (§5):   L_i = sqrt(mean_d Δ² + c²) − c       dL_i/dpred = s_i Δ / (d · sqrt(mean_d Δ² + c²))
+//   per element option:  L_i = mean_d (sqrt(Δ² + c²) − c)     dL_i/dpred = s_i Δ / (d · sqrt(Δ² + c²))
+// The batch loss is mean_i L_i; `gradient` is d(batch loss)/d(prediction).
+
+public struct LossResult {
+    /// mean_i L_i.
+    public let value: Float
+    /// L_i for each example.
+    public let perExample: [Float]
+    /// d value / d prediction, same shape as the prediction.
+    public let gradient: Tensor
+}
+
+/// Mean squared difference (per example, then averaged over the batch).
+public func meanSquareLoss(_ prediction: Tensor, _ target: Tensor, exampleScale: [Float]? = nil) -> LossResult {
+    lossOverExamples(prediction, target, exampleScale, "mean square loss") { delta, grad, d, s in
+        var total = 0.0
+        for j in 0..<d { total += Double(delta[j]) * Double(delta[j]) }
+        let coeff = 2 * s / Float(d)
+        for j in 0..<d { grad[j] = coeff * delta[j] }
+        return total / Double(d)
+    }
+}
+
+/// Pseudo-Huber loss with constant c (ALGORITHMS.md §5), per example by default; `perElement`
+/// applies it to every value instead (the variant some public ports use).
+public func pseudoHuberLoss(_ prediction: Tensor, _ target: Tensor, c: Float,
+                            exampleScale: [Float]? = nil, perElement: Bool = false) -> LossResult {
+    precondition(c > 0, "pseudo-Huber loss: c must be positive, got \(c)")
+    let cc = Double(c)
+    return lossOverExamples(prediction, target, exampleScale, "pseudo-Huber loss") { delta, grad, d, s in
+        if perElement {
+            var total = 0.0
+            for j in 0..<d {
+                let root = (Double(delta[j]) * Double(delta[j]) + cc * cc).squareRoot()
+                total += root - cc
+                grad[j] = Float(Double(s) * Double(delta[j]) / (Double(d) * root))
+            }
+            return total / Double(d)
+        }
+        var sq = 0.0
+        for j in 0..<d { sq += Double(delta[j]) * Double(delta[j]) }
+        let root = (sq / Double(d) + cc * cc).squareRoot()
+        let coeff = Float(Double(s) / (Double(d) * root))
+        for j in 0..<d { grad[j] = coeff * delta[j] }
+        return root - cc
+    }
+}
+
+/// Runs `perExample(Δ, gradOut, d, s)` for each example (Δ already scaled, in a scratch row);
+/// it writes dL_i/dpred into gradOut and returns L_i. Gradients are then divided by B.
+func lossOverExamples(_ prediction: Tensor, _ target: Tensor, _ exampleScale: [Float]?, _ op: String,
+                      _ perExample: @escaping (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Float) -> Double)
+    -> LossResult {
+    checkSameShape(prediction, target, op)
+    precondition(prediction.rank >= 1 && prediction.shape[0] > 0, "\(op): prediction needs a batch axis, got \(prediction.shape)")
+    let b = prediction.shape[0], d = prediction.count / b
+    if let exampleScale { precondition(exampleScale.count == b, "\(op): \(exampleScale.count) example scales for batch \(b)") }
+    let grad = Tensor(uninitializedShape: prediction.shape)
+    var losses = [Double](repeating: 0, count: b)
+    let pp = prediction.data, tp = target.data, gp = grad.data
+    let scales = exampleScale ?? [Float](repeating: 1, count: b)
+    losses.withUnsafeMutableBufferPointer { lp in
+        let l = lp.baseAddress!
+        Parallel.forRanges(b, grain: max(1, 16384 / max(d, 1))) { range in
+            let delta = UnsafeMutablePointer<Float>.allocate(capacity: d)
+            defer { delta.deallocate() }
+            for i in range {
+                let s = scales[i]
+                for j in 0..<d { delta[j] = s * (pp[i * d + j] - tp[i * d + j]) }
+                l[i] = perExample(delta, gp + i * d, d, s)
+            }
+        }
+    }
+    let invB = 1 / Float(b)
+    for i in 0..<grad.count { gp[i] *= invB }
+    return LossResult(value: Float(losses.reduce(0, +) / Double(b)), perExample: losses.map(Float.init), gradient: grad)
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Tensors
+
+// sgemm throughput: the shapes the models use and the best this machine reaches.
+
+/// GFLOP/s of C[m×n] = op(A)·op(B) with k inner products.
+func sgemmRate(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false) -> Double {
+    let a = Tensor(shape: transA ? [k, m] : [m, k], repeating: 0.5)
+    let b = Tensor(shape: transB ? [n, k] : [k, n], repeating: 0.25)
+    let c = Tensor(shape: [m, n])
+    let t = timePerCall { BLAS.matmul(a, b, into: c, transA: transA, transB: transB) }
+    return gflops(Double(2 * m * n * k), t)
+}
+
+/// The best sgemm GFLOP/s over large square sizes (the machine's practical peak).
+func bestSgemmRate() -> Double {
+    [1024, 2048, 3072].map { sgemmRate(m: $0, n: $0, k: $0) }.max()!
+}
+
+func benchSgemm() {
+    print("sgemm (OpenBLAS, \(BLAS.threads) threads)")
+    for s in [256, 512, 1024, 2048, 3072] {
+        print(String(format: "  square %5d           %7.1f GFLOP/s", s, sgemmRate(m: s, n: s, k: s)))
+    }
+    let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
+        ("conv 16²×64 fwd  Y=col·W", 16384, 64, 576, false, false),
+        ("conv 16²×64 dW   colᵀ·dY", 576, 64, 16384, true, false),
+        ("conv 16²×64 dcol dY·Wᵀ", 16384, 576, 64, false, true),
+        ("conv 32²×32 fwd", 65536, 32, 288, false, false),
+        ("conv 32²×32 dW", 288, 32, 65536, true, false),
+        ("conv 32²×32 dcol", 65536, 288, 32, false, true),
+        ("conv 8²×128 fwd", 4096, 128, 1152, false, false),
+        ("linear 64·64 tokens 256→768", 4096, 768, 256, false, false),
+        ("attn scores 64×64×32", 64, 64, 32, false, true),
+    ]
+    for (label, m, n, k, ta, tb) in shapes {
+        print(String(format: "  %-30@ %6d×%5d×%6d %7.1f GFLOP/s", label as NSString, m, n, k,
+                     sgemmRate(m: m, n: n, k: k, transA: ta, transB: tb)))
+    }
+}
