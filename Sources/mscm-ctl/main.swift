@@ -5,6 +5,7 @@ import Jobs
 // this list is the whole surface.
 let commands: [Command] = [
     migrateCommand,
+    datasetCommand,
 ]
 
 exit(runCommandLine(program: "mscm-ctl",

@@ -1,0 +1,74 @@
+import Datasets
+import Foundation
+import Jobs
+
+// mscm-ctl dataset preview|export|prompts: look at, write out and list the training data.
+
+/// Which flags each subcommand takes.
+private let datasetSubcommands: [String: Set<String>] = [
+    "preview": ["out", "count", "resolution", "seed", "heldout", "folder", "scale", "columns"],
+    "export": ["out", "count", "resolution", "seed", "heldout"],
+    "prompts": ["out"],
+]
+
+let datasetCommand = Command(
+    name: "dataset",
+    summary: "Preview, export or list the shapes-world dataset (preview | export | prompts).",
+    usage: """
+    mscm-ctl dataset preview --out FILE [--count N] [--resolution R] [--seed K] [--heldout] [--folder DIR] [--scale S] [--columns C]
+           mscm-ctl dataset export --count N --out DIR [--resolution R] [--seed K] [--heldout]
+           mscm-ctl dataset prompts --out DIR
+    """,
+    flags: [.value("out", "PATH", "preview: the PNG grid to write; export, prompts: the directory to create (required)"),
+            .value("count", "N", "preview: samples to show (default 24); export: examples to write (required)"),
+            .value("resolution", "R", "pixels per side, designed for 16, 32 or 64 (default 32)"),
+            .value("seed", "K", "stream seed (default 0)"),
+            .bool("heldout", "use the held-out evaluation prompts instead of the training stream"),
+            .value("folder", "DIR", "preview: show an image-folder dataset (PNGs + metadata.jsonl) instead"),
+            .value("scale", "S", "preview: enlarge each tile S times (default 3)"),
+            .value("columns", "C", "preview: tiles per row (default 6)")]
+) { flags in
+    let cmd = "mscm-ctl dataset"
+    guard let sub = flags.positional.first, let names = datasetSubcommands[sub] else {
+        throw UsageError("\(cmd): expected a subcommand: preview, export or prompts (see \(cmd) --help)")
+    }
+    guard flags.positional.count == 1 else { throw UsageError("\(cmd) \(sub): unexpected argument '\(flags.positional[1])'") }
+    if let stray = flags.values.keys.sorted().first(where: { !names.contains($0) }) {
+        throw UsageError("\(cmd) \(sub): --\(stray) does not apply to \(sub)")
+    }
+    guard let out = flags.string("out") else { throw UsageError("\(cmd) \(sub): --out is required") }
+    let seed = UInt64(try flags.int("seed", default: 0, range: 0...Int.max)!)
+    let split: ShapesDataset.Split = flags.bool("heldout") ? .heldout : .train
+
+    switch sub {
+    case "preview":
+        let count = try flags.int("count", default: 24, range: 1...1024)!
+        let resolution = try flags.int("resolution", default: 32, range: 8...512)!
+        let scale = try flags.int("scale", default: 3, range: 1...16)!
+        let columns = try flags.int("columns", default: 6, range: 1...64)!
+        let dataset: TextImageDataset
+        var title: String
+        if let folder = flags.string("folder") {
+            let d = try ImageFolderDataset(directory: URL(fileURLWithPath: folder), resolution: resolution, seed: seed)
+            dataset = d
+            title = "\(folder): \(d.items.count) examples at \(resolution)x\(resolution), seed \(seed)"
+        } else {
+            dataset = try ShapesDataset(resolution: resolution, seed: seed, split: split)
+            title = "shapes world, \(split == .train ? "training stream" : "held-out prompts"), \(resolution)x\(resolution), seed \(seed), examples 0-\(count - 1)"
+        }
+        let examples = (0..<count).map { dataset.example($0) }
+        let grid = ImageGrid(images: examples.map { $0.image }, captions: examples.map { $0.caption },
+                             columns: columns, scale: scale, title: title).render()
+        try PNGCodec.write(grid, to: URL(fileURLWithPath: out))
+        print("wrote \(out) (\(grid.width)×\(grid.height), \(count) samples)")
+    case "export":
+        guard let count = try flags.int("count", range: 1...10_000_000) else { throw UsageError("\(cmd) export: --count is required") }
+        let resolution = try flags.int("resolution", default: 32, range: 8...512)!
+        let dataset = try ShapesDataset(resolution: resolution, seed: seed, split: split)
+        try ImageFolderExport.export(dataset, count: count, to: URL(fileURLWithPath: out))
+        print("wrote \(count) examples (\(resolution)×\(resolution)) and \(ImageFolderDataset.metadataName) to \(out)")
+    default:
+        try PromptFiles.write(to: URL(fileURLWithPath: out))
+        print("wrote \(PromptFiles.contents.keys.sorted().joined(separator: ", ")) to \(out)")
+    }
+}
