@@ -1,12 +1,13 @@
 import Foundation
 
 // mscm-bench: release-mode benchmarks that print figures to compare run to run.
-// Run: swift run -c release mscm-bench [engine|sgemm|all] (default: all).
+// Run: swift run -c release mscm-bench [engine|sgemm|models|all] (default: all).
 // Each area lives in its own file (EngineBench.swift, SgemmBench.swift, …) and registers here.
 
 let areas: [(name: String, run: () -> Void)] = [
     ("sgemm", benchSgemm),
     ("engine", benchEngine),
+    ("models", benchModels),
 ]
 
 let requested = CommandLine.arguments.dropFirst().first ?? "all"

@@ -6,6 +6,8 @@ import Jobs
 let commands: [Command] = [
     migrateCommand,
     datasetCommand,
+    trainTeacherCommand,
+    sampleCommand,
 ]
 
 exit(runCommandLine(program: "mscm-ctl",
