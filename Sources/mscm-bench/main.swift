@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 // mscm-bench: release-mode benchmarks that print figures to compare run to run.
 // Run: swift run -c release mscm-bench [engine|sgemm|models|all] (default: all).
@@ -8,11 +9,19 @@ let areas: [(name: String, run: () -> Void)] = [
     ("sgemm", benchSgemm),
     ("engine", benchEngine),
     ("models", benchModels),
-]
+] + engineParts
+
+// `all` runs each top-level area once (the engine's parts are also runnable alone).
+let topLevel = areas.filter { !$0.name.contains(".") }
+
+if let n = ProcessInfo.processInfo.environment["MSCM_BENCH_THREADS"].flatMap(Int.init), n > 0 {
+    BLAS.threads = n
+    Parallel.maxChunks = n
+}
 
 let requested = CommandLine.arguments.dropFirst().first ?? "all"
 if requested == "all" {
-    for area in areas { area.run() }
+    for area in topLevel { area.run() }
 } else if let area = areas.first(where: { $0.name == requested }) {
     area.run()
 } else {
