@@ -42,10 +42,12 @@ public final class ImageFolderDataset: TextImageDataset {
             throw DatasetError("image folder \(directory.path): no \(Self.metadataName) (expected lines {\"file_name\": …, \"text\": …})")
         }
         guard let data = try? Data(contentsOf: metaURL) else { throw DatasetError("\(meta): cannot be read") }
-        guard let text = String(data: data, encoding: .utf8) else { throw DatasetError("\(meta): not UTF-8 text") }
+        guard var text = String(data: data, encoding: .utf8) else { throw DatasetError("\(meta): not UTF-8 text") }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }  // a byte-order mark some editors write
 
         var items: [TextImageExample] = [], skipped: [String] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so split on any newline, not on "\n".
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             do {

@@ -48,8 +48,9 @@ public enum PromptFiles {
         guard let data = try? Data(contentsOf: url) else { throw DatasetError("\(url.path): cannot be read") }
         guard let text = String(data: data, encoding: .utf8) else { throw DatasetError("\(url.path): not UTF-8 text") }
         var prompts: [String] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+        // "\r\n" is one Character in Swift, so split on any newline, not on "\n".
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if grammarOnly {
                 do { _ = try Caption.parse(line) } catch { throw DatasetError("\(url.path) line \(n + 1): \(error)") }

@@ -19,7 +19,11 @@ public enum SceneAttribute: Int, CaseIterable, CustomStringConvertible {
     }
 
     /// The class names, in class-index order, as they are written in captions.
-    public var classNames: [String] {
+    public var classNames: [String] { Self.names[rawValue] }
+
+    private static let names: [[String]] = allCases.map { $0.computeNames() }
+
+    private func computeNames() -> [String] {
         switch self {
         case .shape: return ShapesWorld.shapes
         case .colour: return ShapesWorld.colours.map { $0.name }

@@ -15,6 +15,9 @@ public struct ShapesDataset: TextImageDataset {
         case train
         /// The 40 held-out evaluation prompts of Prompts/heldout.txt.
         case heldout
+        /// All 1050 scenes, held-out pairs included: for evaluator networks, which must recognise
+        /// the held-out combinations they will score; never for training a generator.
+        case all
     }
 
     public let resolution: Int
@@ -32,7 +35,11 @@ public struct ShapesDataset: TextImageDataset {
         self.resolution = resolution
         self.seed = seed
         self.split = split
-        self.scenes = split == .train ? ShapesWorld.trainingScenes : ShapesWorld.heldOutPromptScenes
+        switch split {
+        case .train: scenes = ShapesWorld.trainingScenes
+        case .heldout: scenes = ShapesWorld.heldOutPromptScenes
+        case .all: scenes = SceneLabels.all
+        }
     }
 
     /// The scene of example `index`, without drawing it.

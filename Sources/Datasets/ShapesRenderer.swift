@@ -79,6 +79,21 @@ public struct ShapeGeometry {
     public let centreX: Double
     public let centreY: Double
     public let radius: Double
+    /// The shape's outline, resolved once from its name (the distance runs per sample point).
+    enum Kind { case circle, square, diamond, triangle, cross }
+    let kind: Kind
+
+    public init(shape: Int, centreX: Double, centreY: Double, radius: Double) {
+        self.shape = shape; self.centreX = centreX; self.centreY = centreY; self.radius = radius
+        switch ShapesWorld.shapes[shape] {
+        case "circle": kind = .circle
+        case "square": kind = .square
+        case "diamond": kind = .diamond
+        case "triangle": kind = .triangle
+        case "cross": kind = .cross
+        default: preconditionFailure("no geometry for shape \(ShapesWorld.shapes[shape])")
+        }
+    }
 
     static let squareHalfSide = 0.87
     static let diamondHalfDiagonal = 1.08
@@ -88,40 +103,37 @@ public struct ShapeGeometry {
     /// Signed distance from (x, y) to the shape's edge, negative inside (unit coordinates).
     public func signedDistance(x: Double, y: Double) -> Double {
         let px = x - centreX, py = y - centreY, r = radius
-        switch ShapesWorld.shapes[shape] {
-        case "circle":
+        switch kind {
+        case .circle:
             return (px * px + py * py).squareRoot() - r
-        case "square":
+        case .square:
             return Self.box(px, py, r * Self.squareHalfSide, r * Self.squareHalfSide)
-        case "diamond":
+        case .diamond:
             // A square turned 45°: rotate the point back, half side = half diagonal / √2.
             let h = r * Self.diamondHalfDiagonal / 2.0.squareRoot()
             return Self.box((px + py) / 2.0.squareRoot(), (py - px) / 2.0.squareRoot(), h, h)
-        case "triangle":
+        case .triangle:
             // Point up; the bounding box (not the centroid) sits on the centre: the centroid is
             // R/4 below it for circumradius R.
             let rc = r * Self.triangleCircumradius
             return Self.equilateralTriangle(px, -(py - rc / 4), halfSide: rc * 3.0.squareRoot() / 2)
-        case "cross":
+        case .cross:
             let t = r * Self.crossHalfThickness
             return min(Self.box(px, py, r, t), Self.box(px, py, t, r))
-        default:
-            preconditionFailure("no geometry for shape \(ShapesWorld.shapes[shape])")
         }
     }
 
     /// Exact area of the shape (unit coordinates squared).
     public var area: Double {
         let r = radius
-        switch ShapesWorld.shapes[shape] {
-        case "circle": return Double.pi * r * r
-        case "square": return pow(2 * r * Self.squareHalfSide, 2)
-        case "diamond": return 2 * pow(r * Self.diamondHalfDiagonal, 2)
-        case "triangle": return 3 * 3.0.squareRoot() / 4 * pow(r * Self.triangleCircumradius, 2)
-        case "cross":
+        switch kind {
+        case .circle: return Double.pi * r * r
+        case .square: return pow(2 * r * Self.squareHalfSide, 2)
+        case .diamond: return 2 * pow(r * Self.diamondHalfDiagonal, 2)
+        case .triangle: return 3 * 3.0.squareRoot() / 4 * pow(r * Self.triangleCircumradius, 2)
+        case .cross:
             let t = 2 * r * Self.crossHalfThickness
             return 2 * (2 * r) * t - t * t
-        default: preconditionFailure("no area for shape \(ShapesWorld.shapes[shape])")
         }
     }
 

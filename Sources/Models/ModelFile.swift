@@ -35,7 +35,9 @@ public struct ModelFile {
         try SafeTensors.write(list, metadata: meta, to: url)
     }
 
-    /// Reads a model file; `expectedKind`, when given, must match. Errors name the file.
+    /// Reads a model file, or the EMA weights of a training checkpoint (kind
+    /// "teacher-checkpoint", no xvar table); `expectedKind`, when given, must match.
+    /// Errors name the file.
     public static func load(_ url: URL, expectedKind: String? = nil) throws -> ModelFile {
         let name = url.path
         guard FileManager.default.fileExists(atPath: name) else { throw ModelError("\(name): no such model file") }
@@ -45,7 +47,16 @@ public struct ModelFile {
             throw ModelError("\(name): holds a \(kind), expected a \(expectedKind)")
         }
         guard let json = metadata["config"] else { throw ModelError("\(name): metadata lacks the model config") }
-        let config = try ModelConfig.decode(json: json, source: name)
+        let config: ModelConfig
+        if kind == TeacherTrainer.checkpointKind {
+            // A training checkpoint: its EMA weights (`ema.<param>`) are the model to sample.
+            config = try TeacherTrainingConfig.decode(json: json, source: name).model
+            var ema: [String: Tensor] = [:]
+            for (key, t) in tensors where key.hasPrefix("ema.") { ema[String(key.dropFirst(4))] = t }
+            tensors = ema
+        } else {
+            config = try ModelConfig.decode(json: json, source: name)
+        }
         let tokenizer = try tokenizerFromMetadata(metadata, source: name)
         let model: TextToImageModel
         do { model = try TextToImageModel(config, tokenizer: tokenizer, seed: 0) } catch { throw ModelError("\(name): \(error)") }

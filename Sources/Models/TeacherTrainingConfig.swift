@@ -51,8 +51,8 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
             return TeacherTrainingConfig(model: model, iterations: 200, batchSize: 16, learningRate: 2e-3, warmupSteps: 20,
                                          emaDecay: 0.99, checkpointEvery: 50, xvarSteps: 32, xvarExamples: 16)
         case "small":
-            return TeacherTrainingConfig(model: model, iterations: 2500, batchSize: 64, learningRate: 1e-3, warmupSteps: 100,
-                                         emaDecay: 0.995, checkpointEvery: 250)
+            return TeacherTrainingConfig(model: model, iterations: 2500, batchSize: 64, learningRate: 2e-3, warmupSteps: 100,
+                                         emaDecay: 0.995, checkpointEvery: 100)
         default:
             return TeacherTrainingConfig(model: model, iterations: 100_000, batchSize: 128, learningRate: 2e-4, warmupSteps: 1000,
                                          emaDecay: 0.9999, checkpointEvery: 2000)

@@ -61,10 +61,17 @@ public struct CounterRNG {
     @inline(__always)
     public func normal(stream: UInt64, index: UInt64) -> Float {
         let b = block(stream: stream, index: index)
-        // 32-bit-accurate uniforms from two words each would be overkill for Float32 outputs.
-        let u1 = Double(CounterRNG.unit(b.0)) + Double(b.1 >> 8) * (1.0 / 16_777_216.0 / 16_777_216.0)
+        // u1 takes 48 bits from two words, so log(u1) reaches far into the tail; it stays in
+        // (0, 1): the half-step offset sits in the low word, never pushing the sum to 1.
+        let u1 = CounterRNG.radiusUniform(b.0, b.1)
         let u2 = Double(CounterRNG.unit(b.2))
         return Float((-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2))
+    }
+
+    /// Box–Muller's u1 from two words: 48 bits in (0, 1), so log(u1) is finite and negative.
+    @inline(__always)
+    static func radiusUniform(_ w0: UInt32, _ w1: UInt32) -> Double {
+        (Double(w0 >> 8) + (Double(w1 >> 8) + 0.5) / 16_777_216.0) / 16_777_216.0
     }
 
     /// Fills `out[i] = normal(stream, first + i)`.

@@ -42,15 +42,17 @@ let datasetCommand = Command(
 
     switch sub {
     case "preview":
-        let count = try flags.int("count", default: 24, range: 1...1024)!
+        var count = try flags.int("count", default: 24, range: 1...1024)!
         let resolution = try flags.int("resolution", default: 32, range: 8...512)!
         let scale = try flags.int("scale", default: 3, range: 1...16)!
         let columns = try flags.int("columns", default: 6, range: 1...64)!
         let dataset: TextImageDataset
-        var title: String
+        let title: String
         if let folder = flags.string("folder") {
+            guard !flags.bool("heldout") else { throw UsageError("\(cmd) preview: --heldout and --folder exclude each other") }
             let d = try ImageFolderDataset(directory: URL(fileURLWithPath: folder), resolution: resolution, seed: seed)
             dataset = d
+            count = min(count, d.items.count)
             title = "\(folder): \(d.items.count) examples at \(resolution)x\(resolution), seed \(seed)"
         } else {
             dataset = try ShapesDataset(resolution: resolution, seed: seed, split: split)

@@ -6,6 +6,7 @@ import Jobs
 let commands: [Command] = [
     migrateCommand,
     datasetCommand,
+    fidCommand,
     trainTeacherCommand,
     sampleCommand,
 ]

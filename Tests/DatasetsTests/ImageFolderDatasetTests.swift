@@ -86,6 +86,15 @@ final class ImageFolderDatasetTests: XCTestCase {
         XCTAssertTrue(data.skipped[2].contains("line 6") && data.skipped[2].contains("gone.png"), data.skipped[2])
     }
 
+    func testWindowsLineEndingsAndByteOrderMark() throws {
+        let dir = try makeFolder(3)
+        let lines = (0..<3).map { "{\"file_name\": \"img\($0).png\", \"text\": \"caption \($0)\"}" }
+        try Data(("\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n{bad\r\n").utf8).write(to: dir.appendingPathComponent("metadata.jsonl"))
+        assertError(dir, contains: ["metadata.jsonl line 4", "not valid JSON"])
+        let data = try ImageFolderDataset(directory: dir, resolution: 8, skipInvalid: true)
+        XCTAssertEqual(data.items.map { $0.caption }, ["caption 0", "caption 1", "caption 2"])
+    }
+
     func testGrammarCaptionsCarryLabels() throws {
         let dir = try temporaryDirectory()
         try PNGCodec.write(RGBImage(width: 8, height: 8), to: dir.appendingPathComponent("a.png"))

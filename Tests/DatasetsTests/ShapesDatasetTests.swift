@@ -23,10 +23,12 @@ final class ShapesDatasetTests: XCTestCase {
         }
     }
 
-    func testHeldOutSplitDrawsOnlyTheHeldOutPrompts() throws {
+    func testHeldOutAndAllSplitsDrawTheirScenes() throws {
         let data = try ShapesDataset(resolution: 16, seed: 1, split: .heldout)
         let drawn = Set((0..<2000).map { data.labels($0) })
         XCTAssertEqual(drawn, Set(ShapesWorld.heldOutPromptScenes))
+        let everything = try ShapesDataset(resolution: 16, seed: 1, split: .all)
+        XCTAssertEqual(Set((0..<40_000).map { everything.labels($0) }), Set(SceneLabels.all))
     }
 
     func testBatchesAreChannelsLastInMinusOneToOneAndMatchExamples() throws {

@@ -56,7 +56,7 @@ final class ShapesWorldTests: XCTestCase {
     func testPromptFileErrorsNameTheLine() throws {
         let dir = try temporaryDirectory()
         let url = dir.appendingPathComponent("p.txt")
-        try Data("# comment\n\na small red circle in the centre on a black background\na purple blob\n".utf8).write(to: url)
+        try Data("# comment\r\n\r\na small red circle in the centre on a black background\r\na purple blob\n".utf8).write(to: url)
         XCTAssertEqual(try PromptFiles.read(url).count, 2)
         XCTAssertThrowsError(try PromptFiles.read(url, grammarOnly: true)) { e in
             XCTAssertTrue("\(e)".hasPrefix("\(url.path) line 4: caption 'a purple blob'"), "\(e)")

@@ -36,3 +36,13 @@ final class PhiloxTests: XCTestCase {
         XCTAssertTrue(u.toArray().allSatisfy { $0 > 0 && $0 < 1 })
     }
 }
+
+final class PhiloxEdgeTests: XCTestCase {
+    /// The largest words Philox can return must still give a finite normal draw (u1 < 1).
+    func testExtremeWordsGiveFiniteNormals() {
+        XCTAssertLessThan(CounterRNG.radiusUniform(.max, .max), 1)
+        XCTAssertGreaterThan(CounterRNG.radiusUniform(0, 0), 0)
+        let t = Tensor(shape: [1_000_000]); CounterRNG(seed: 9).fillNormal(t.buffer, stream: 3)
+        XCTAssertTrue(t.toArray().allSatisfy { $0.isFinite })
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// A line plot written as standalone SVG text: series of points joined by lines, horizontal
+/// reference lines, axes with ticks, a legend and a title. The x axis can be log₂ (step counts
+/// 1, 2, 4, … are evenly spaced). Points that cannot be drawn (non-finite, or x ≤ 0 on a log
+/// axis) are left out.
+public struct LinePlot {
+    public struct Point: Equatable {
+        public var x: Double, y: Double
+        /// Tooltip text; defaults to the series name and coordinates.
+        public var label: String?
+        public init(x: Double, y: Double, label: String? = nil) { self.x = x; self.y = y; self.label = label }
+    }
+    public struct Series {
+        public var name: String, points: [Point]
+        public init(name: String, points: [Point]) { self.name = name; self.points = points }
+    }
+    public struct Reference {
+        public var name: String, y: Double
+        public init(name: String, y: Double) { self.name = name; self.y = y }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    public var references: [Reference]
+    public var logBase2X: Bool
+    public var width = 720.0
+    public var height = 420.0
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], references: [Reference] = [],
+                logBase2X: Bool = true) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+        self.series = series; self.references = references; self.logBase2X = logBase2X
+    }
+
+    /// Okabe–Ito colours, distinguishable with common colour-vision deficiencies.
+    static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+    static let referencePalette = ["#555555", "#999999", "#B8860B"]
+
+    func drawable(_ p: Point) -> Bool { p.x.isFinite && p.y.isFinite && (!logBase2X || p.x > 0) }
+
+    /// Where everything goes: the plot area in pixels and the axis ranges and ticks.
+    public var layout: PlotLayout {
+        let points = series.flatMap { $0.points }.filter(drawable)
+        let ys = points.map(\.y) + references.map(\.y).filter(\.isFinite)
+        let xs = points.map { logBase2X ? log2($0.x) : $0.x }
+        let (x0, x1, xTicks) = logBase2X ? PlotLayout.powerOfTwoAxis(xs) : PlotLayout.niceAxis(xs)
+        let (y0, y1, yTicks) = PlotLayout.niceAxis(ys)
+        // Room on the right for the legend: swatch plus ~7 px per character of the longest name.
+        let longest = (series.map(\.name) + references.map(\.name)).map(\.count).max() ?? 0
+        let legendWidth = min(max(120, 56 + 7 * Double(longest)), 0.45 * width)
+        return PlotLayout(left: 72, top: 44, right: width - legendWidth, bottom: height - 56,
+                          xMin: x0, xMax: x1, yMin: y0, yMax: y1, logBase2X: logBase2X,
+                          xTicks: xTicks, yTicks: yTicks)
+    }
+
+    /// The SVG document. `standalone: false` omits the XML declaration, for inlining in HTML.
+    public func svg(standalone: Bool = true) -> String {
+        let L = layout
+        let e = Markup.escape, c = Markup.coordinate
+        var s = standalone ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" : ""
+        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(c(width))\" height=\"\(c(height))\" viewBox=\"0 0 \(c(width)) \(c(height))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n"
+        s += "<title>\(e(title))</title>\n"
+        s += "<rect x=\"0\" y=\"0\" width=\"\(c(width))\" height=\"\(c(height))\" fill=\"white\"/>\n"
+        s += "<text class=\"plot-title\" x=\"\(c((L.left + L.right) / 2))\" y=\"26\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(e(title))</text>\n"
+
+        // Grid lines and tick labels.
+        s += "<g class=\"x-ticks\">\n"
+        for t in L.xTicks {
+            let x = c(L.px(t))
+            s += "<line x1=\"\(x)\" y1=\"\(c(L.top))\" x2=\"\(x)\" y2=\"\(c(L.bottom))\" stroke=\"#e4e4e4\"/>"
+            s += "<text x=\"\(x)\" y=\"\(c(L.bottom + 18))\" text-anchor=\"middle\">\(e(Markup.number(t)))</text>\n"
+        }
+        s += "</g>\n<g class=\"y-ticks\">\n"
+        for t in L.yTicks {
+            let y = c(L.py(t))
+            s += "<line x1=\"\(c(L.left))\" y1=\"\(y)\" x2=\"\(c(L.right))\" y2=\"\(y)\" stroke=\"#e4e4e4\"/>"
+            s += "<text x=\"\(c(L.left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(e(Markup.number(t)))</text>\n"
+        }
+        s += "</g>\n"
+        s += "<rect class=\"plot-area\" x=\"\(c(L.left))\" y=\"\(c(L.top))\" width=\"\(c(L.right - L.left))\" height=\"\(c(L.bottom - L.top))\" fill=\"none\" stroke=\"#333333\"/>\n"
+        s += "<text class=\"x-label\" x=\"\(c((L.left + L.right) / 2))\" y=\"\(c(height - 14))\" text-anchor=\"middle\">\(e(xLabel))</text>\n"
+        let yMid = c((L.top + L.bottom) / 2)
+        s += "<text class=\"y-label\" x=\"18\" y=\"\(yMid)\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(yMid))\">\(e(yLabel))</text>\n"
+
+        // Reference lines, then the series on top of them.
+        var legend: [(name: String, color: String, dashed: Bool)] = []
+        for (i, r) in references.enumerated() where r.y.isFinite {
+            let color = Self.referencePalette[i % Self.referencePalette.count], y = c(L.py(r.y))
+            s += "<g class=\"reference\" data-name=\"\(e(r.name))\" data-y=\"\(r.y)\"><line x1=\"\(c(L.left))\" y1=\"\(y)\" x2=\"\(c(L.right))\" y2=\"\(y)\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+            s += "<title>\(e(r.name)): \(e(Markup.number(r.y)))</title></g>\n"
+            legend.append((r.name, color, true))
+        }
+        for (i, series) in self.series.enumerated() {
+            let color = Self.palette[i % Self.palette.count]
+            let points = series.points.filter(drawable).sorted { $0.x < $1.x }
+            s += "<g class=\"series\" data-name=\"\(e(series.name))\">\n"
+            if points.count > 1 {
+                let coords = points.map { "\(c(L.px($0.x))),\(c(L.py($0.y)))" }.joined(separator: " ")
+                s += "<polyline points=\"\(coords)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            }
+            for p in points {
+                let label = p.label ?? "\(series.name): x = \(Markup.number(p.x)), y = \(Markup.number(p.y))"
+                s += "<circle cx=\"\(c(L.px(p.x)))\" cy=\"\(c(L.py(p.y)))\" r=\"4\" fill=\"\(color)\" data-x=\"\(p.x)\" data-y=\"\(p.y)\"><title>\(e(label))</title></circle>\n"
+            }
+            s += "</g>\n"
+            legend.append((series.name, color, false))
+        }
+
+        s += "<g class=\"legend\">\n"
+        for (i, item) in legend.enumerated() {
+            let y = L.top + 10 + Double(i) * 20, x = L.right + 16
+            let dash = item.dashed ? " stroke-dasharray=\"6 4\"" : ""
+            s += "<line x1=\"\(c(x))\" y1=\"\(c(y))\" x2=\"\(c(x + 24))\" y2=\"\(c(y))\" stroke=\"\(item.color)\" stroke-width=\"2\"\(dash)/>"
+            if !item.dashed { s += "<circle cx=\"\(c(x + 12))\" cy=\"\(c(y))\" r=\"3.5\" fill=\"\(item.color)\"/>" }
+            s += "<text x=\"\(c(x + 32))\" y=\"\(c(y))\" dominant-baseline=\"middle\">\(e(item.name))</text>\n"
+        }
+        if legend.isEmpty || (series.allSatisfy { $0.points.filter(drawable).isEmpty } && references.isEmpty) {
+            s += "<text x=\"\(c((L.left + L.right) / 2))\" y=\"\(yMid)\" text-anchor=\"middle\" fill=\"#777777\">no data</text>\n"
+        }
+        s += "</g>\n</svg>\n"
+        return s
+    }
+}
+
+/// The plot area (pixels, y growing downwards as in SVG) and the data ranges mapped onto it.
+/// On a log₂ axis the range and ticks are in log₂ units.
+public struct PlotLayout: Equatable {
+    public let left, top, right, bottom: Double
+    /// Axis ranges; x in log₂ units on a log₂ axis.
+    public let xMin, xMax, yMin, yMax: Double
+    public let logBase2X: Bool
+    /// Tick positions in axis units; on a log₂ axis these are data values (powers of two).
+    public let xTicks, yTicks: [Double]
+
+    /// Pixel column of a data x.
+    public func px(_ x: Double) -> Double {
+        let axis = logBase2X ? log2(x) : x
+        return left + (axis - xMin) / (xMax - xMin) * (right - left)
+    }
+    /// Pixel row of a data y.
+    public func py(_ y: Double) -> Double { bottom - (y - yMin) / (yMax - yMin) * (bottom - top) }
+
+    /// A linear axis covering `values` with 1-2-5 ticks; the range ends on ticks.
+    static func niceAxis(_ values: [Double]) -> (Double, Double, [Double]) {
+        guard var lo = values.min(), var hi = values.max() else { return (0, 1, [0, 0.5, 1]) }
+        if hi - lo < 1e-12 * max(1, abs(hi)) { let pad = abs(hi) > 0 ? abs(hi) * 0.1 : 1; lo -= pad; hi += pad }
+        // The smallest 1-2-5 step that needs at most 7 intervals.
+        let raw = (hi - lo) / 7
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let start = floor(lo / step) * step, end = ceil(hi / step) * step
+        let n = Int(((end - start) / step).rounded())
+        return (start, end, (0...n).map { start + Double($0) * step })
+    }
+
+    /// A log₂ axis from the power of two at or below the smallest value to the one at or above
+    /// the largest (`values` already in log₂ units); ticks at powers of two, thinned to ≤ 10.
+    static func powerOfTwoAxis(_ logValues: [Double]) -> (Double, Double, [Double]) {
+        guard var lo = logValues.min().map(floor), var hi = logValues.max().map(ceil) else { return (0, 3, [1, 2, 4, 8]) }
+        if hi == lo { lo -= 1; hi += 1 }
+        let every = Int(((hi - lo) / 10).rounded(.up))
+        let exponents = stride(from: Int(lo), through: Int(hi), by: max(every, 1))
+        return (lo, hi, exponents.map { pow(2, Double($0)) })
+    }
+}
