@@ -29,7 +29,8 @@ public enum TrainingOutcome: Equatable, Sendable {
 }
 
 /// Teacher training (ALGORITHMS.md §2): v-loss with the null conditioning at probability
-/// p_uncond, AdamW with warm-up, cosine decay and gradient clipping, and an EMA of the weights.
+/// p_uncond, AdamW with warm-up, cosine decay and gradient clipping, and an EMA of the weights
+/// (with a warmed-up decay, `emaDecay(at:)`).
 ///
 /// Iteration i uses data examples i·B ..< (i+1)·B and draws t, ε and the null-conditioning coin
 /// of those examples from `TeacherLoss.prepare` at round i, and dropout masks at round i — all
@@ -78,9 +79,17 @@ public final class TeacherTrainer {
         model.backward(grad)
         try optimizer.clipGradNorm(maxNorm: config.gradClip)
         optimizer.step(lr: schedule.lr(at: i))
+        ema.decay = emaDecay(at: i)
         ema.update()
         iteration = i + 1
         return loss
+    }
+
+    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), so that a short run's average is
+    /// not dominated by the random initial weights (the warm-up of TensorFlow's
+    /// ExponentialMovingAverage with num_updates).
+    public func emaDecay(at i: Int) -> Float {
+        min(config.emaDecay, Float(1 + i) / Float(10 + i))
     }
 
     /// Trains until `config.iterations`, reporting every `reportEvery` iterations, writing a

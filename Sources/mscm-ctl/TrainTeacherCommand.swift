@@ -41,16 +41,12 @@ let trainTeacherCommand = Command(
         trainer = try TeacherTrainer.resume(from: URL(fileURLWithPath: resume), iterations: iterations)
         print("resuming \(resume) at iteration \(trainer.iteration)/\(trainer.config.iterations)")
     } else {
-        var config = try TeacherTrainingConfig.defaults(preset: flags.string("preset", default: "small"))
-        if let iterations { config.iterations = iterations }
-        if let b = try flags.int("batch", range: 1...65536) { config.batchSize = b }
-        if let lr = try flags.double("lr", range: 1e-8...1) {
-            config.learningRate = Float(lr)
-            config.finalLearningRate = Float(lr) / 10
-        }
-        config.seed = UInt64(try flags.int("seed", default: 0, range: 0...Int.max)!)
-        config.dataset = flags.string("data", default: "shapes")
-        if let every = try flags.int("checkpoint-every", range: 0...100_000_000) { config.checkpointEvery = every }
+        let spec = TeacherTrainingSpec(
+            preset: flags.string("preset"), dataset: flags.string("data"), iterations: iterations,
+            batch: try flags.int("batch", range: 1...65536), lr: try flags.double("lr", range: 1e-8...1),
+            seed: try flags.int("seed", range: 0...Int.max).map(UInt64.init),
+            checkpointEvery: try flags.int("checkpoint-every", range: 0...100_000_000))
+        let config = try spec.resolved()
         trainer = try TeacherTrainer(config: config, dataset: config.openDataset())
     }
     let c = trainer.config

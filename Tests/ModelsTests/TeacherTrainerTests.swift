@@ -70,6 +70,27 @@ final class TeacherTrainerTests: XCTestCase {
         XCTAssertLessThan(after, 0.7 * before)
     }
 
+    /// shadow ← d·shadow + (1 − d)·weights after each update, with d = min(decay, (1 + i)/(10 + i)).
+    func testEMAUsesTheWarmedUpDecay() throws {
+        let trainer = try TeacherTrainer(config: tinyConfig(), dataset: tinyConfig().openDataset())
+        XCTAssertEqual(trainer.emaDecay(at: 0), 0.1)
+        XCTAssertEqual(trainer.emaDecay(at: 5), 6 / 15)
+        XCTAssertEqual(trainer.emaDecay(at: 1000), 0.9, "capped at the configured decay")
+        var shadow = trainer.model.parameters.map { $0.value.toArray() }
+        for i in 0..<2 {
+            try trainer.step()
+            let d = trainer.emaDecay(at: i)
+            for (k, p) in trainer.model.parameters.enumerated() {
+                let w = p.value.toArray()
+                shadow[k] = zip(shadow[k], w).map { d * $0 + (1 - d) * $1 }
+                let got = trainer.ema.shadow[k].toArray()
+                for j in 0..<w.count where abs(got[j] - shadow[k][j]) > 1e-6 {
+                    XCTFail("\(p.name)[\(j)] after update \(i): \(got[j]) vs \(shadow[k][j])"); return
+                }
+            }
+        }
+    }
+
     func testWriteTeacherStoresEMAWeightsAndXvarTable() throws {
         let dir = try temporaryDirectory(self)
         let trainer = try TeacherTrainer(config: tinyConfig(iterations: 3), dataset: tinyConfig().openDataset())
