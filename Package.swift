@@ -5,7 +5,12 @@
 import PackageDescription
 
 // Hot kernels index raw buffers; release builds drop the bounds checks the debug build keeps.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// They also use the build machine's vector unit when it has AVX2 and FMA: the engine's matrix
+// micro-kernels (NeuralNet/Ops/MicroKernels.swift) need fused multiply-add to reach BLAS speed.
+let cpuFlags = Set(((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+    .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+let vectorFlags = cpuFlags.isSuperset(of: ["avx2", "fma"]) ? ["-target-cpu", "haswell", "-DMSCM_FMA"] : []
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + vectorFlags, .when(configuration: .release))]
 
 // One test target per module, mirroring Sources/.
 let testTargets: [(String, [Target.Dependency])] = [

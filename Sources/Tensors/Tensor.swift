@@ -16,11 +16,17 @@ public final class TensorStorage {
     public init(capacity: Int, zeroed: Bool = true) {
         self.capacity = capacity
         // 64-byte alignment keeps SIMD loads and BLAS happy.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1) * MemoryLayout<Float>.stride,
-                                                   alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(capacity, 1))
-        if zeroed { pointer.initialize(repeating: 0, count: max(capacity, 1)) }
+        // `slack` Floats past the end let vector kernels load a full 16-lane panel at the
+        // last row without reading outside the allocation (the extra lanes are discarded).
+        let total = capacity + TensorStorage.slack
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: total * MemoryLayout<Float>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: total)
+        if zeroed { pointer.initialize(repeating: 0, count: total) }
+        else { (pointer + capacity).initialize(repeating: 0, count: TensorStorage.slack) }
     }
+
+    /// Readable Floats after the last element of every storage.
+    public static let slack = 16
 
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
 }

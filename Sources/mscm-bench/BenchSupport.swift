@@ -4,11 +4,22 @@ import Foundation
 
 func gflops(_ flop: Double, _ seconds: Double) -> Double { flop / seconds / 1e9 }
 
-/// Wall-clock seconds of `body`.
+/// MSCM_BENCH_CLOCK=cpu times with the process's CPU time instead of the wall clock: on a
+/// machine shared with other work it measures the work done, not the waiting (compare it
+/// with Parallel.maxChunks = 1 and one BLAS thread, MSCM_BENCH_THREADS=1).
+let useCPUClock = ProcessInfo.processInfo.environment["MSCM_BENCH_CLOCK"] == "cpu"
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(useCPUClock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Seconds of `body` (wall clock unless MSCM_BENCH_CLOCK=cpu).
 func seconds(_ body: () -> Void) -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
+    let t0 = now()
     body()
-    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    return now() - t0
 }
 
 /// Best-of-`trials` seconds per call of `body`, after one warm-up call; each trial repeats

@@ -2,5 +2,102 @@ import Foundation
 import Tensors
 import NeuralNet
 
+// Engine benchmark: conv2d, attention and norms at model-sized shapes (batch 64), reported as
+// time and GFLOP/s against the best sgemm rate; then a UViT-like training step and a memory
+// check over many steps. Run: swift run -c release mscm-bench engine
+
 func benchEngine() {
+    let best = engineHeader()
+    benchConv(best: best)
+    benchAttention(best: best)
+    benchNorms()
+    benchTrainingStep(best: best)
+    benchMemory()
 }
+
+/// Single parts, e.g. `mscm-bench engine.conv`.
+let engineParts: [(name: String, run: () -> Void)] = [
+    ("engine.conv", { benchConv(best: engineHeader()) }),
+    ("engine.attention", { benchAttention(best: engineHeader()) }),
+    ("engine.norms", { benchNorms() }),
+    ("engine.step", { benchTrainingStep(best: engineHeader()) }),
+    ("engine.memory", { benchMemory() }),
+]
+
+func engineHeader() -> Double {
+    // MSCM_BENCH_BEST=<GFLOP/s> skips the measurement (for profiling one part).
+    let best = ProcessInfo.processInfo.environment["MSCM_BENCH_BEST"].flatMap(Double.init) ?? bestSgemmRate()
+    print(String(format: "engine (OpenBLAS %d threads, %d kernel threads); best sgemm %.1f GFLOP/s", BLAS.threads, Parallel.maxChunks, best))
+    return best
+}
+
+func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
+    let t = Tensor(shape: shape)
+    CounterRNG(seed: seed).fillNormal(t.buffer, stream: 0)
+    return t
+}
+
+func report(_ label: String, flop: Double, seconds: Double, best: Double) {
+    let rate = gflops(flop, seconds)
+    print("  " + label.padding(toLength: 46, withPad: " ", startingAt: 0)
+          + String(format: "%8.2f ms %7.1f GFLOP/s  %5.1f%% of best sgemm", seconds * 1e3, rate, 100 * rate / best))
+}
+
+func benchConv(best: Double) {
+    print("conv2d (B = 64, stride 1, same padding)")
+    for (h, c, k) in [(16, 64, 3), (32, 32, 3), (8, 128, 3), (16, 64, 1)] {
+        let x = randomInput([64, h, h, c], seed: 1)
+        let conv = Conv2d(inChannels: c, outChannels: c, kernelSize: k, name: "conv", rng: CounterRNG(seed: 2))
+        let dy = randomInput([64, h, h, c], seed: 3)
+        let flop = 2.0 * Double(64 * h * h * k * k * c * c)
+        let fwd = timePerCall { _ = conv.forward(x, save: false) }
+        let both = timePerCall { _ = conv.forward(x, save: true); _ = conv.backward(dy) }
+        let w = conv.weight.value, gw = conv.weight.grad
+        let bwd = timePerCall { _ = conv2dBackward(dy, x: x, weight: w, weightGrad: gw, biasGrad: nil) }
+        let shape = "\(h)×\(h)×\(c)→\(c) \(k)×\(k)"
+        report("\(shape) forward", flop: flop, seconds: fwd, best: best)
+        report("\(shape) backward (dW, dx)", flop: 2 * flop, seconds: bwd, best: best)
+        report("\(shape) forward+backward", flop: 3 * flop, seconds: both, best: best)
+    }
+}
+
+func benchAttention(best: Double) {
+    print("attention (B = 64, self-attention incl. qkv/out projections)")
+    for (t, c, heads) in [(64, 256, 4), (256, 128, 4), (64, 128, 2)] {
+        let attn = MultiHeadAttention(dim: c, heads: heads, name: "attn", rng: CounterRNG(seed: 4))
+        let x = randomInput([64, t, c], seed: 5), dy = randomInput([64, t, c], seed: 6)
+        // Projections: 2·B·T·C·4C; scores and output: 2 · 2·B·T²·C.
+        let flop = 2.0 * Double(64 * t * c * 4 * c) + 4.0 * Double(64 * t * t * c)
+        let fwd = timePerCall { _ = attn.forward(x, save: false) }
+        let both = timePerCall { _ = attn.forward(x, save: true); _ = attn.backward(dy) }
+        report("T=\(t) C=\(c) H=\(heads) forward", flop: flop, seconds: fwd, best: best)
+        report("T=\(t) C=\(c) H=\(heads) forward+backward", flop: 3 * flop, seconds: both, best: best)
+        let q = randomInput([64, t, c], seed: 7)
+        let core = timePerCall { _ = attentionForward(q: q, k: q, v: q, heads: heads) }
+        report("T=\(t) C=\(c) H=\(heads) core (no projections) fwd", flop: 4.0 * Double(64 * t * t * c), seconds: core, best: best)
+    }
+}
+
+func benchNorms() {
+    print("norms and pointwise (B = 64), effective bandwidth over input+output")
+    let x = randomInput([64, 16, 16, 64], seed: 8), dy = randomInput([64, 16, 16, 64], seed: 9)
+    let gn = GroupNorm(groups: 32, channels: 64, name: "gn")
+    let bytes = Double(x.count * 4 * 2)
+    let gnF = timePerCall { _ = gn.forward(x, save: false) }
+    let gnB = timePerCall { _ = gn.forward(x, save: true); _ = gn.backward(dy) }
+    print(String(format: "  group norm 16×16×64 forward              %8.2f ms %6.1f GB/s", gnF * 1e3, bytes / gnF / 1e9))
+    print(String(format: "  group norm 16×16×64 forward+backward     %8.2f ms", gnB * 1e3))
+    let tokens = randomInput([64, 64, 256], seed: 10), dt = randomInput([64, 64, 256], seed: 11)
+    let ln = LayerNorm(features: 256, name: "ln")
+    let lnF = timePerCall { _ = ln.forward(tokens, save: false) }
+    let lnB = timePerCall { _ = ln.forward(tokens, save: true); _ = ln.backward(dt) }
+    print(String(format: "  layer norm 64×64×256 forward             %8.2f ms %6.1f GB/s", lnF * 1e3, Double(tokens.count * 8) / lnF / 1e9))
+    print(String(format: "  layer norm 64×64×256 forward+backward    %8.2f ms", lnB * 1e3))
+    let silu = timePerCall { _ = siluForward(x) }
+    let gelu = timePerCall { _ = geluForward(tokens) }
+    print(String(format: "  SiLU 16×16×64 forward                    %8.2f ms %6.1f GB/s", silu * 1e3, bytes / silu / 1e9))
+    print(String(format: "  GELU 64×64×256 forward                   %8.2f ms %6.1f GB/s", gelu * 1e3, Double(tokens.count * 8) / gelu / 1e9))
+}
+
+func benchTrainingStep(best: Double) {}
+func benchMemory() {}

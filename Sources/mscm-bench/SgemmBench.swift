@@ -32,7 +32,10 @@ func benchSgemm() {
         ("conv 8²×128 fwd", 4096, 128, 1152, false, false),
         ("linear 64·64 tokens 256→768", 4096, 768, 256, false, false),
         ("attn scores 64×64×32", 64, 64, 32, false, true),
-    ]
+    ] + (ProcessInfo.processInfo.environment["MSCM_BENCH_SHAPES"] ?? "").split(separator: ";").map { spec in
+        let f = spec.split(separator: ",").map { Int($0)! }
+        return ("custom", f[0], f[1], f[2], f[3] != 0, f[4] != 0)
+    }
     for (label, m, n, k, ta, tb) in shapes {
         print(String(format: "  %-30@ %6d×%5d×%6d %7.1f GFLOP/s", label as NSString, m, n, k,
                      sgemmRate(m: m, n: n, k: k, transA: ta, transB: tb)))

@@ -18,6 +18,8 @@ let commands: [Command] = [
     artifactsCommand,
     pruneCommand,
     figure1Command,
+    trainTeacherCommand,
+    sampleCommand,
 ]
 
 exit(runCommandLine(program: "mscm-ctl",

@@ -29,25 +29,40 @@ final class Conv2dTests: XCTestCase {
         } }
     }
 
-    func testForwardIsIndependentOfChunking() {
-        let x = randomTensor([5, 6, 6, 4], seed: 11), w = randomTensor([3, 3, 4, 3], seed: 12)
-        let saved = Conv2dTuning.chunkFloats
-        defer { Conv2dTuning.chunkFloats = saved }
-        Conv2dTuning.chunkFloats = 1              // one image per chunk
-        let chunked = conv2dForward(x, weight: w, bias: nil)
-        Conv2dTuning.chunkFloats = 1 << 24        // the whole batch at once
-        let whole = conv2dForward(x, weight: w, bias: nil)
-        XCTAssertEqual(chunked.toArray(), whole.toArray())
+    /// Channel counts around the 6×16 register tile (partial and full tiles, several panels).
+    func testForwardMatchesDirectConvolutionAcrossTileEdges() {
+        for (ci, co) in [(7, 18), (16, 32), (13, 5), (64, 40)] { for k in [1, 3] {
+            let x = randomTensor([3, 5, 6, ci], seed: 21), wt = randomTensor([k, k, ci, co], seed: 22, std: 0.3)
+            let b = randomTensor([co], seed: 23)
+            XCTAssertLessThan(maxDifference(conv2dForward(x, weight: wt, bias: b), naiveConv(x, wt, b)), 2e-4, "\(ci)→\(co) k\(k)")
+        } }
+    }
+
+    func testResultsDoNotDependOnThreadCount() {
+        let x = randomTensor([5, 6, 6, 10], seed: 11), w = randomTensor([3, 3, 10, 20], seed: 12), dy = randomTensor([5, 6, 6, 20], seed: 13)
+        let saved = Parallel.maxChunks
+        defer { Parallel.maxChunks = saved }
+        func run() -> ([Float], [Float], [Float]) {
+            let gw = Tensor(shape: w.shape)
+            let dx = conv2dBackward(dy, x: x, weight: w, weightGrad: gw, biasGrad: nil)
+            return (conv2dForward(x, weight: w, bias: nil).toArray(), dx.toArray(), gw.toArray())
+        }
+        Parallel.maxChunks = 1
+        let one = run()
+        Parallel.maxChunks = 2
+        let two = run()
+        XCTAssertEqual(one.0, two.0)
+        XCTAssertEqual(one.1, two.1)
+        for (a, b) in zip(one.2, two.2) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a))) }
     }
 
     func testGradients3x3() {
-        let x = randomTensor([2, 4, 5, 3], seed: 4), w = randomTensor([3, 3, 3, 2], seed: 5), b = randomTensor([2], seed: 6)
-        let saved = Conv2dTuning.chunkFloats
-        defer { Conv2dTuning.chunkFloats = saved }
-        Conv2dTuning.chunkFloats = 1              // exercise chunked accumulation of dW
-        GradCheck().check("conv2d 3×3", inputs: [x, w, b], forward: { conv2dForward(x, weight: w, bias: b) }) { dy in
-            let gw = Tensor(shape: w.shape), gb = Tensor(shape: b.shape)
-            return [conv2dBackward(dy, x: x, weight: w, weightGrad: gw, biasGrad: gb), gw, gb]
+        for (ci, co) in [(3, 2), (7, 18)] {
+            let x = randomTensor([2, 4, 5, ci], seed: 4), w = randomTensor([3, 3, ci, co], seed: 5, std: 0.5), b = randomTensor([co], seed: 6)
+            GradCheck().check("conv2d 3×3 \(ci)→\(co)", inputs: [x, w, b], forward: { conv2dForward(x, weight: w, bias: b) }) { dy in
+                let gw = Tensor(shape: w.shape), gb = Tensor(shape: b.shape)
+                return [conv2dBackward(dy, x: x, weight: w, weightGrad: gw, biasGrad: gb), gw, gb]
+            }
         }
     }
 

@@ -1,44 +1,26 @@
 import Tensors
 
-// 2-D convolution, stride 1, "same" zero padding, kernel 1×1 or 3×3, channels-last.
-// Dimensions: B examples, H×W positions, Ci input and Co output channels, K = kernel size.
-// Weight layout [K, K, Ci, Co] (HWIO), so a 3×3 convolution is
-//   Y[B·H·W, Co] = col(X)[B·H·W, 9·Ci] · W[9·Ci, Co] + b
-// where row p of col(X) holds the 3×3 neighbourhood of position p (zeros outside the image).
-// Backward: dW += colᵀ·dY, db += Σ dY, dcol = dY·Wᵀ, dX = col2im(dcol).
-// The batch is processed in chunks of whole images whose columns fit in cache: each chunk is
-// im2col on both cores, then one sgemm over all its rows on OpenBLAS's threads. The backward
-// recomputes the columns instead of keeping 9× the input alive between passes.
-
-public enum Conv2dTuning {
-    /// Target size (Floats) of one chunk's column buffer; at least one image per chunk.
-    nonisolated(unsafe) public static var chunkFloats = 1 << 21
-}
-
-@inline(__always) func convChunkImages(batch: Int, h: Int, w: Int, ci: Int) -> Int {
-    max(1, min(batch, Conv2dTuning.chunkFloats / max(h * w * 9 * ci, 1)))
-}
+// 2-D convolution, stride 1, "same" zero padding, kernel K×K with K = 1 or 3, channels-last.
+// Dimensions: B examples, H×W positions, Ci input and Co output channels; taps t = (ky, kx)
+// in row-major order with offsets (ky − K/2, kx − K/2). Weight layout [K, K, Ci, Co] (HWIO).
+//   forward:   Y[p][o]   = b[o] + Σ_t Σ_i X[p + off_t][i] · W[t][i][o]
+//   dX:        dX[q][i]  = Σ_t Σ_o dY[q − off_t][o] · W[t][i][o]
+//                        = Σ_t' Σ_o dY[q + off_t'][o] · W[T−1−t'][i][o]   (the same convolution
+//                          of dY with the flipped, transposed kernel)
+//   dW:        dW[t][i][o] += Σ_p X[p + off_t][i] · dY[p][o],   db[o] += Σ_p dY[p][o]
+// (positions outside the image read as zero). All three are implicit GEMMs on the 6×16
+// micro-kernel (MicroKernels.swift): the forward and dX read each output row's neighbourhood
+// through pointers instead of materialising im2col columns; dW sums each tap over the valid
+// rows of one image at a time so X and dY stay in cache. Work is split over images/rows
+// across both cores; no BLAS call is involved.
 
 /// y = conv(x, W) + b for x: [B, H, W, Ci], weight: [K, K, Ci, Co] (K = 1 or 3), bias: [Co].
 public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     let (b, h, w, ci, co, k) = convShapes(x, weight, bias, "conv2d")
-    if k == 1 {
-        return linearForward(x, weight: weight.reshaped([ci, co]), bias: bias)
-    }
     let y = Tensor(uninitializedShape: [b, h, w, co])
-    let per = convChunkImages(batch: b, h: h, w: w, ci: ci)
-    let rowsPerImage = h * w, colWidth = 9 * ci
-    Workspace.with(per * rowsPerImage * colWidth) { col in
-        var first = 0
-        while first < b {
-            let n = min(per, b - first)
-            im2col3x3(x.data + first * rowsPerImage * ci, images: n, h: h, w: w, c: ci, col: col)
-            BLAS.sgemm(m: n * rowsPerImage, n: co, k: colWidth, a: col, lda: colWidth,
-                       b: weight.data, ldb: co, beta: 0, c: y.data + first * rowsPerImage * co, ldc: co)
-            first += n
-        }
-    }
-    if let bias { addRowVector(y.data, rows: b * rowsPerImage, bias.data, columns: co) }
+    let packed = packConvWeights(weight.data, taps: k * k, cin: ci, cout: co, adjoint: false)
+    implicitConv(x.data, batch: b, h: h, w: w, cin: ci, kernel: k, packed: packed.data, cout: co,
+                 bias: bias?.data, out: y.data)
     return y
 }
 
@@ -48,32 +30,15 @@ public func conv2dBackward(_ dy: Tensor, x: Tensor, weight: Tensor,
     let (b, h, w, ci, co, k) = convShapes(x, weight, nil, "conv2d backward")
     checkShape(dy, [b, h, w, co], "conv2d backward dy")
     checkSameShape(weightGrad, weight, "conv2d backward weight grad")
-    if k == 1 {
-        return linearBackward(dy, x: x, weight: weight.reshaped([ci, co]),
-                              weightGrad: weightGrad.reshaped([ci, co]), biasGrad: biasGrad)
-    }
-    let rowsPerImage = h * w, colWidth = 9 * ci
     if let biasGrad {
         checkShape(biasGrad, [co], "conv2d backward bias grad")
-        addColumnSums(dy.data, rows: b * rowsPerImage, columns: co, into: biasGrad.data)
+        addColumnSums(dy.data, rows: b * h * w, columns: co, into: biasGrad.data)
     }
+    convWeightGrad(x.data, dy.data, batch: b, h: h, w: w, cin: ci, cout: co, kernel: k, into: weightGrad.data)
     let dx = Tensor(uninitializedShape: x.shape)
-    let per = convChunkImages(batch: b, h: h, w: w, ci: ci)
-    Workspace.with(2 * per * rowsPerImage * colWidth) { scratch in
-        let col = scratch, dcol = scratch + per * rowsPerImage * colWidth
-        var first = 0
-        while first < b {
-            let n = min(per, b - first), rows = n * rowsPerImage
-            let dyChunk = dy.data + first * rowsPerImage * co
-            im2col3x3(x.data + first * rowsPerImage * ci, images: n, h: h, w: w, c: ci, col: col)
-            BLAS.sgemm(transA: true, m: colWidth, n: co, k: rows, a: col, lda: colWidth,
-                       b: dyChunk, ldb: co, beta: 1, c: weightGrad.data, ldc: co)
-            BLAS.sgemm(transB: true, m: rows, n: colWidth, k: co, a: dyChunk, lda: co,
-                       b: weight.data, ldb: co, beta: 0, c: dcol, ldc: colWidth)
-            col2im3x3(dcol, images: n, h: h, w: w, c: ci, dx: dx.data + first * rowsPerImage * ci)
-            first += n
-        }
-    }
+    let packed = packConvWeights(weight.data, taps: k * k, cin: ci, cout: co, adjoint: true)
+    implicitConv(dy.data, batch: b, h: h, w: w, cin: co, kernel: k, packed: packed.data, cout: ci,
+                 bias: nil, out: dx.data)
     return dx
 }
 
@@ -87,53 +52,97 @@ func convShapes(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ op: String)
     return (x.shape[0], x.shape[1], x.shape[2], x.shape[3], weight.shape[3], weight.shape[0])
 }
 
-/// Columns of `images` consecutive images: row (y·W + x) of image i holds, for taps
-/// (ky, kx) in row-major order, the Ci channels at (y + ky − 1, x + kx − 1), or zeros.
-func im2col3x3(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int, col: UnsafeMutablePointer<Float>) {
-    let width = 9 * c, imageIn = h * w * c, imageOut = h * w * width
-    Parallel.forEach(images * h) { job in
-        let img = job / h, y = job % h
-        let src = x + img * imageIn
-        let rowBase = col + img * imageOut + y * w * width
-        for ky in 0..<3 {
-            let iy = y + ky - 1
-            for xx in 0..<w {
-                let dst = rowBase + xx * width + ky * 3 * c
-                if iy < 0 || iy >= h { dst.update(repeating: 0, count: 3 * c); continue }
-                let line = src + iy * w * c
-                if xx >= 1 && xx + 1 < w {
-                    dst.update(from: line + (xx - 1) * c, count: 3 * c)   // the three taps are adjacent
-                } else {
-                    for kx in 0..<3 {
-                        let ix = xx + kx - 1
-                        if ix < 0 || ix >= w { (dst + kx * c).update(repeating: 0, count: c) }
-                        else { (dst + kx * c).update(from: line + ix * c, count: c) }
-                    }
+/// Weights in 16-column panels for `pointerRowsTile`: packed[panel][t][i][j].
+/// Forward: = W[t][i][panel·16 + j]; adjoint (for dX, input and output channels swapped):
+/// = W[T−1−t][panel·16 + j][i]. Columns past the last output channel are zero.
+func packConvWeights(_ w: UnsafePointer<Float>, taps: Int, cin: Int, cout: Int, adjoint: Bool) -> Tensor {
+    let inner = adjoint ? cout : cin, outer = adjoint ? cin : cout
+    let panels = (outer + 15) / 16
+    let packed = Tensor(shape: [panels, taps, inner, 16])
+    let pp = packed.data
+    for panel in 0..<panels {
+        for t in 0..<taps {
+            for i in 0..<inner {
+                let dst = pp + ((panel * taps + t) * inner + i) * 16
+                for j in 0..<min(16, outer - panel * 16) {
+                    let o = panel * 16 + j
+                    dst[j] = adjoint ? w[((taps - 1 - t) * cin + o) * cout + i] : w[(t * cin + i) * cout + o]
                 }
+            }
+        }
+    }
+    return packed
+}
+
+/// out[p][o] = bias[o] + Σ_t Σ_i input[p + off_t][i] · packed[o/16][t][i][o%16] over all
+/// B·H·W positions p, in blocks of six rows spread over both cores.
+func implicitConv(_ input: UnsafePointer<Float>, batch: Int, h: Int, w: Int, cin: Int, kernel: Int,
+                  packed: UnsafePointer<Float>, cout: Int, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+    let taps = kernel * kernel, half = kernel / 2
+    let positions = batch * h * w, blocks = (positions + 5) / 6, panels = (cout + 15) / 16
+    let zeros = Tensor(shape: [cin])
+    let zp = UnsafePointer(zeros.data)
+    Parallel.forRanges(blocks, grain: 8) { range in
+        let pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: taps * 6)
+        defer { pointers.deallocate() }
+        for block in range {
+            let p0 = block * 6
+            for r in 0..<6 {
+                let p = p0 + r
+                guard p < positions else { for t in 0..<taps { pointers[t * 6 + r] = zp }; continue }
+                let xx = p % w, yy = (p / w) % h, image = p / (w * h)
+                for t in 0..<taps {
+                    let iy = yy + t / kernel - half, ix = xx + t % kernel - half
+                    pointers[t * 6 + r] = (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                        ? input + ((image * h + iy) * w + ix) * cin : zp
+                }
+            }
+            let rows = min(6, positions - p0)
+            for panel in 0..<panels {
+                let add = bias.map { (load8($0 + panel * 16), load8($0 + panel * 16 + 8)) } ?? (Vec8(), Vec8())
+                pointerRowsTile(pointers, taps: taps, k: cin, packed: packed + panel * taps * cin * 16, add: add,
+                                c: out + p0 * cout + panel * 16, ldc: cout, rows: rows, cols: min(16, cout - panel * 16))
             }
         }
     }
 }
 
-/// Adjoint of `im2col3x3`: dx(y, x) = Σ over taps of the column entries that copied it.
-/// Gathers per input position, so every dx row is written once and images split cleanly.
-func col2im3x3(_ dcol: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int, dx: UnsafeMutablePointer<Float>) {
-    let width = 9 * c, imageIn = h * w * c, imageOut = h * w * width
-    Parallel.forEach(images * h) { job in
-        let img = job / h, iy = job % h
-        let src = dcol + img * imageOut
-        for ix in 0..<w {
-            let out = dx + img * imageIn + (iy * w + ix) * c
-            out.update(repeating: 0, count: c)
-            for ky in 0..<3 {
-                let oy = iy - ky + 1
-                if oy < 0 || oy >= h { continue }
-                for kx in 0..<3 {
-                    let ox = ix - kx + 1
-                    if ox < 0 || ox >= w { continue }
-                    vaccumulate(out, src + (oy * w + ox) * width + (ky * 3 + kx) * c, c)
+/// dW[t][i][o] += Σ_p x[p + off_t][i] · dy[p][o], one image at a time (per-core partial sums).
+func convWeightGrad(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, h: Int, w: Int,
+                    cin: Int, cout: Int, kernel: Int, into dW: UnsafeMutablePointer<Float>) {
+    let taps = kernel * kernel, half = kernel / 2, size = taps * cin * cout
+    let chunks = Parallel.chunkCount(batch)
+    let partials = Tensor(shape: [max(chunks - 1, 0) * size])    // chunk 0 adds into dW directly
+    let pp = partials.data
+    Parallel.forChunks(batch, chunks: chunks) { chunk, images in
+        let target = chunk == 0 ? dW : pp + (chunk - 1) * size
+        let segments = UnsafeMutablePointer<(Int, Int, Int)>.allocate(capacity: max(h, 1))
+        defer { segments.deallocate() }
+        for image in images {
+            for t in 0..<taps {
+                let dyOff = t / kernel - half, dxOff = t % kernel - half
+                let y0 = max(0, -dyOff), y1 = min(h, h - dyOff), x0 = max(0, -dxOff), x1 = min(w, w - dxOff)
+                guard y0 < y1 && x0 < x1 else { continue }
+                var count = 0
+                if x0 == 0 && x1 == w {
+                    // Whole rows: one contiguous run.
+                    let p = (image * h + y0) * w
+                    segments[0] = ((p + dyOff * w) * cin, p * cout, (y1 - y0) * w); count = 1
+                } else {
+                    for y in y0..<y1 {
+                        let p = (image * h + y) * w + x0
+                        segments[count] = ((p + dyOff * w + dxOff) * cin, p * cout, x1 - x0); count += 1
+                    }
+                }
+                for i0 in stride(from: 0, to: cin, by: 6) {
+                    for o0 in stride(from: 0, to: cout, by: 16) {
+                        transposedProductTile(a: x + i0, lda: cin, b: dy + o0, ldb: cout, segments: segments, segmentCount: count,
+                                              c: target + (t * cin + i0) * cout + o0, ldc: cout,
+                                              rows: min(6, cin - i0), cols: min(16, cout - o0))
+                    }
                 }
             }
         }
     }
+    for chunk in 1..<max(chunks, 1) { vaccumulate(dW, pp + (chunk - 1) * size, size) }
 }

@@ -20,7 +20,7 @@ public typealias Vec8 = SIMD8<Float>
 /// eˣ on eight lanes, relative error < 5e-7 (≈ 3 ulp) on [−87, 88]: x = n·ln2 + r with |r| ≤ ln2/2,
 /// eʳ by a degree-6 polynomial (Cephes expf coefficients), 2ⁿ built in the exponent bits.
 @inline(__always) func vexp(_ x: Vec8) -> Vec8 {
-    let x = x.clamped(lowerBound: Vec8(repeating: -87.3), upperBound: Vec8(repeating: 88.3))
+    let x = vclamp(x, -87.3, 88.3)
     // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick (no SSE4.1 round needed).
     let magic = Vec8(repeating: 12_582_912)
     let t = x * 1.442_695_04 + magic
@@ -33,17 +33,16 @@ public typealias Vec8 = SIMD8<Float>
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD8<Int32>(truncatingIfNeeded: t.bitPattern(as: UInt32.self)) &- 0x4B40_0000 &+ 127) &<< 23
-    return p * Vec8(bitPattern: bits)
+    let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * unsafeBitCast(bits, to: Vec8.self)
 }
 
-extension SIMD8 where Scalar == Float {
-    @inline(__always) func bitPattern(as _: UInt32.Type) -> SIMD8<UInt32> {
-        unsafeBitCast(self, to: SIMD8<UInt32>.self)
-    }
-    @inline(__always) init(bitPattern bits: SIMD8<Int32>) {
-        self = unsafeBitCast(bits, to: SIMD8<Float>.self)
-    }
+// The generic SIMD helpers pointwiseMin/pointwiseMax/clamped compile to NaN-aware scalar
+// loops; compare-and-replace compiles to packed compare and blend instructions.
+@inline(__always) func vmaximum(_ a: Vec8, _ b: Vec8) -> Vec8 { a.replacing(with: b, where: a .< b) }
+@inline(__always) func vclamp(_ x: Vec8, _ lo: Float, _ hi: Float) -> Vec8 {
+    let l = Vec8(repeating: lo), h = Vec8(repeating: hi)
+    return x.replacing(with: l, where: x .< l).replacing(with: h, where: h .< x)
 }
 
 /// σ(x) = 1 / (1 + e⁻ˣ).
@@ -101,7 +100,7 @@ extension SIMD8 where Scalar == Float {
     var m = -Float.infinity, i = 0
     if n >= 8 {
         var acc = Vec8(repeating: -.infinity)
-        while i + 8 <= n { acc = pointwiseMax(acc, load8(p + i)); i += 8 }
+        while i + 8 <= n { acc = vmaximum(acc, load8(p + i)); i += 8 }
         m = acc.max()
     }
     while i < n { m = Swift.max(m, p[i]); i += 1 }

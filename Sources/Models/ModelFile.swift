@@ -1,0 +1,93 @@
+import Diffusion
+import Foundation
+import NeuralNet
+
+/// A trained network as one safetensors file that rebuilds itself: every parameter under its
+/// own name, an optional `xvar` tensor (the teacher's table, ALGORITHMS.md §4), and metadata —
+/// `kind` ("teacher", or another producer's kind), `preset`, `config` (the ModelConfig as JSON),
+/// `resolution`, `tokenizer` (the vocabulary words) and `tokenizer_max_length`, `vocabulary_size`,
+/// `parameters`, and for the table `xvar_steps` and `xvar_eta`; producers may add more keys
+/// (the teacher adds `training`, its training config).
+public struct ModelFile {
+    public let model: TextToImageModel
+    public let kind: String
+    public let xvar: XvarTable?
+    public let metadata: [String: String]
+
+    /// Writes `tensors` (default: the model's current parameters) atomically.
+    public static func write(_ model: TextToImageModel, tensors: [(String, Tensor)]? = nil, kind: String,
+                             xvar: XvarTable? = nil, extraMetadata: [String: String] = [:], to url: URL) throws {
+        var meta = extraMetadata
+        meta["kind"] = kind
+        meta["preset"] = model.config.preset
+        meta["config"] = model.config.jsonString()
+        meta["resolution"] = String(model.resolution)
+        meta["tokenizer"] = model.tokenizer.words.joined(separator: " ")
+        meta["tokenizer_max_length"] = String(model.tokenizer.maxLength)
+        meta["vocabulary_size"] = String(model.tokenizer.vocabularySize)
+        meta["parameters"] = String(model.parameterCount)
+        var list = tensors ?? model.namedTensors()
+        if let xvar {
+            meta["xvar_steps"] = String(xvar.steps)
+            meta["xvar_eta"] = String(xvar.eta)
+            list.append(("xvar", Tensor(shape: [xvar.steps], values: xvar.values.map(Float.init))))
+        }
+        try SafeTensors.write(list, metadata: meta, to: url)
+    }
+
+    /// Reads a model file, or the EMA weights of a training checkpoint (kind
+    /// "teacher-checkpoint", no xvar table); `expectedKind`, when given, must match.
+    /// Errors name the file.
+    public static func load(_ url: URL, expectedKind: String? = nil) throws -> ModelFile {
+        let name = url.path
+        guard FileManager.default.fileExists(atPath: name) else { throw ModelError("\(name): no such model file") }
+        var (tensors, metadata) = try SafeTensors.read(url)
+        guard let kind = metadata["kind"] else { throw ModelError("\(name): not an mscm model file (no 'kind' in its metadata)") }
+        if let expectedKind, kind != expectedKind {
+            throw ModelError("\(name): holds a \(kind), expected a \(expectedKind)")
+        }
+        guard let json = metadata["config"] else { throw ModelError("\(name): metadata lacks the model config") }
+        let config: ModelConfig
+        if kind == TeacherTrainer.checkpointKind {
+            // A training checkpoint: its EMA weights (`ema.<param>`) are the model to sample.
+            config = try TeacherTrainingConfig.decode(json: json, source: name).model
+            var ema: [String: Tensor] = [:]
+            for (key, t) in tensors where key.hasPrefix("ema.") { ema[String(key.dropFirst(4))] = t }
+            tensors = ema
+        } else {
+            config = try ModelConfig.decode(json: json, source: name)
+        }
+        let tokenizer = try tokenizerFromMetadata(metadata, source: name)
+        let model: TextToImageModel
+        do { model = try TextToImageModel(config, tokenizer: tokenizer, seed: 0) } catch { throw ModelError("\(name): \(error)") }
+        var xvar: XvarTable? = nil
+        if let table = tensors.removeValue(forKey: "xvar") {
+            guard let steps = metadata["xvar_steps"].flatMap(Int.init), let eta = metadata["xvar_eta"].flatMap(Double.init),
+                  table.shape == [steps], steps >= 1 else {
+                throw ModelError("\(name): the xvar tensor \(table.shape) disagrees with its metadata")
+            }
+            let values = table.toArray().map(Double.init)
+            guard values.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw ModelError("\(name): the xvar table holds negative or non-finite values") }
+            xvar = XvarTable(steps: steps, eta: eta, values: values)
+        }
+        do { try model.load(tensors) } catch { throw ModelError("\(name): \(error)") }
+        for p in model.parameters where !p.value.isFinite {
+            throw ModelError("\(name): tensor '\(p.name)' holds NaN or Inf")
+        }
+        return ModelFile(model: model, kind: kind, xvar: xvar, metadata: metadata)
+    }
+}
+
+extension TeacherTrainer {
+    public static let teacherKind = "teacher"
+
+    /// Ends the run: tabulates xvar with the EMA weights and writes the teacher (EMA weights as
+    /// its parameters, the table, the model and training configs) to `url`.
+    @discardableResult
+    public func writeTeacher(to url: URL) throws -> XvarTable {
+        let table = xvarTable()
+        try ModelFile.write(model, tensors: ema.shadowTensors(), kind: Self.teacherKind, xvar: table,
+                            extraMetadata: ["training": config.jsonString(), "iterations_done": String(iteration)], to: url)
+        return table
+    }
+}

@@ -1,0 +1,141 @@
+import Datasets
+import Diffusion
+import Foundation
+import NeuralNet
+
+/// One progress report of a training run.
+public struct TrainingProgress: Sendable {
+    /// Iterations completed.
+    public let iteration: Int
+    public let total: Int
+    /// Mean loss over the iterations since the previous report.
+    public let loss: Double
+    public let imagesPerSecond: Double
+    public let etaSeconds: Double
+
+    /// `iteration 120/2500  loss 0.1834  61.2 images/s  ETA 41m 03s`
+    public var line: String {
+        let eta = Int(etaSeconds.rounded())
+        let etaText = eta >= 3600 ? String(format: "%dh %02dm", eta / 3600, eta / 60 % 60) : String(format: "%dm %02ds", eta / 60, eta % 60)
+        return String(format: "iteration %d/%d  loss %.4f  %.1f images/s  ETA ", iteration, total, loss, imagesPerSecond) + etaText
+    }
+}
+
+/// How a call to `run` ended.
+public enum TrainingOutcome: Equatable, Sendable {
+    case finished
+    /// `shouldStop` asked to stop; the state was checkpointed (when a checkpoint URL was given).
+    case stopped(atIteration: Int)
+}
+
+/// Teacher training (ALGORITHMS.md §2): v-loss with the null conditioning at probability
+/// p_uncond, AdamW with warm-up, cosine decay and gradient clipping, and an EMA of the weights
+/// (with a warmed-up decay, `emaDecay(at:)`).
+///
+/// Iteration i uses data examples i·B ..< (i+1)·B and draws t, ε and the null-conditioning coin
+/// of those examples from `TeacherLoss.prepare` at round i, and dropout masks at round i — all
+/// pure functions of (seed, i, example). The run's whole state is therefore the weights, the
+/// EMA, the optimiser moments and the iteration: a checkpoint holds exactly these, and a run
+/// resumed from one ends bit-identical to an uninterrupted run.
+public final class TeacherTrainer {
+    public let config: TeacherTrainingConfig
+    public let model: TextToImageModel
+    public let optimizer: AdamW
+    public let ema: EMA
+    public let dataset: TextImageDataset
+    public let schedule: LRSchedule
+    /// Iterations completed.
+    public internal(set) var iteration = 0
+
+    /// A fresh run: weights initialised from the seed.
+    public init(config: TeacherTrainingConfig, dataset: TextImageDataset, tokenizer: Tokenizer = .shapes) throws {
+        try config.validate()
+        guard dataset.resolution == config.model.uvit.resolution else {
+            throw ModelError("teacher training: the dataset is \(dataset.resolution)×\(dataset.resolution) but model '\(config.model.preset)' takes \(config.model.uvit.resolution)×\(config.model.uvit.resolution)")
+        }
+        self.config = config
+        self.dataset = dataset
+        model = try TextToImageModel(config.model, tokenizer: tokenizer, seed: config.seed)
+        let params = model.parameters
+        optimizer = AdamW(parameters: params, lr: config.learningRate, weightDecay: config.weightDecay)
+        ema = EMA(parameters: params, decay: config.emaDecay)
+        schedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                              decay: .cosine(totalSteps: config.iterations, final: config.finalLearningRate))
+    }
+
+    /// One iteration: forward, v-loss, backward, clip, AdamW, EMA. Returns the loss.
+    @discardableResult
+    public func step() throws -> Double {
+        let i = iteration, b = config.batchSize
+        let batch = dataset.batch(size: b, step: i)
+        let prepared = TeacherLoss.prepare(x: batch.images, seed: config.seed, iteration: i, pUncond: config.pUncond,
+                                           firstExample: i * b, schedule: config.model.schedule)
+        model.isTraining = true
+        model.setDropoutRound(i)
+        optimizer.zeroGrad()
+        let v = model.forward(prepared.z, t: prepared.t, captions: batch.captions, conditional: prepared.conditional, save: true)
+        let (loss, grad) = TeacherLoss.loss(prediction: v, target: prepared.target)
+        try checkFinite(loss: Float(loss), step: i + 1)
+        model.backward(grad)
+        try optimizer.clipGradNorm(maxNorm: config.gradClip)
+        optimizer.step(lr: schedule.lr(at: i))
+        ema.decay = emaDecay(at: i)
+        ema.update()
+        iteration = i + 1
+        return loss
+    }
+
+    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), so that a short run's average is
+    /// not dominated by the random initial weights (the warm-up of TensorFlow's
+    /// ExponentialMovingAverage with num_updates).
+    public func emaDecay(at i: Int) -> Float {
+        min(config.emaDecay, Float(1 + i) / Float(10 + i))
+    }
+
+    /// Trains until `config.iterations`, reporting every `reportEvery` iterations, writing a
+    /// checkpoint to `checkpoint` every `config.checkpointEvery` iterations, and stopping (after
+    /// a checkpoint) as soon as `shouldStop` returns true.
+    public func run(checkpoint: URL? = nil, reportEvery: Int = 10,
+                    progress: (TrainingProgress) -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
+        var windowLoss = 0.0, windowSteps = 0
+        var windowStart = DispatchTime.now().uptimeNanoseconds
+        var rate = 0.0
+        while iteration < config.iterations {
+            if shouldStop() {
+                if let checkpoint { try saveCheckpoint(to: checkpoint) }
+                return .stopped(atIteration: iteration)
+            }
+            windowLoss += try step()
+            windowSteps += 1
+            if iteration % max(reportEvery, 1) == 0 || iteration == config.iterations {
+                let now = DispatchTime.now().uptimeNanoseconds
+                let seconds = Double(now - windowStart) / 1e9
+                rate = Double(windowSteps * config.batchSize) / max(seconds, 1e-9)
+                let remaining = Double((config.iterations - iteration) * config.batchSize) / max(rate, 1e-9)
+                progress(TrainingProgress(iteration: iteration, total: config.iterations, loss: windowLoss / Double(windowSteps),
+                                          imagesPerSecond: rate, etaSeconds: remaining))
+                windowLoss = 0; windowSteps = 0; windowStart = now
+            }
+            if let checkpoint, config.checkpointEvery > 0, iteration % config.checkpointEvery == 0, iteration < config.iterations {
+                try saveCheckpoint(to: checkpoint)
+            }
+        }
+        return .finished
+    }
+
+    /// The teacher's xvar table (ALGORITHMS.md §4) from the EMA weights: for every step of a
+    /// `config.xvarSteps` grid, η · mean over `config.xvarExamples` data examples of
+    /// ‖x̂_cond − x‖² / d, on the conditional (unguided) prediction. All examples go through
+    /// the network as one batch per step.
+    public func xvarTable() -> XvarTable {
+        let m = config.xvarExamples
+        let data = dataset.batch(indices: 0..<m)
+        ema.swapWithParameters()
+        defer { ema.swapWithParameters() }
+        model.isTraining = false
+        return XvarTable.estimate(model: model.velocityModel(captions: data.captions), data: data.images,
+                                  steps: config.xvarSteps, eta: config.xvarEta, batchSize: m, seed: config.seed,
+                                  schedule: config.model.schedule)
+    }
+}

@@ -1,0 +1,63 @@
+import Datasets
+import Diffusion
+import Foundation
+
+/// The teacher samplers of ALGORITHMS.md §6 by their command-line names.
+public enum SamplerName: String, CaseIterable, Sendable {
+    case ddim, addim, ddpm
+}
+
+/// Drawing pictures from a text-to-image model with any of the teacher samplers and guidance.
+///
+/// Seed matching (§6): the picture of prompt j under seed k starts from
+/// `Sampling.initialNoise(seed: k, samples: j ..< j+1)` — sample index j is the prompt's
+/// position in the list — so it is the same whatever the batch it is drawn in (and a single
+/// prompt drawn alone is sample 0 unless `firstSample` says otherwise).
+public enum TextToImageSampling {
+    /// Pictures [P, R, R, 3] in (about) [−1, 1] for `prompts`, drawn in batches of at most
+    /// `batchSize`; prompt j is sample `firstSample + j` of `seed`.
+    public static func sample(_ model: TextToImageModel, prompts: [String], seed: UInt64, firstSample: Int = 0,
+                              sampler: SamplerName, steps: Int, guidance: Double, xvar: XvarTable?,
+                              batchSize: Int = 64) throws -> Tensor {
+        guard steps >= 1 else { throw ModelError("sampling: steps must be ≥ 1, got \(steps)") }
+        guard !prompts.isEmpty else { throw ModelError("sampling: no prompts") }
+        let method: TeacherSampler
+        switch sampler {
+        case .ddim: method = .ddim
+        case .ddpm: method = .ancestral
+        case .addim:
+            guard let xvar else { throw ModelError("sampling: aDDIM needs the teacher's xvar table, and this model file has none") }
+            method = .adjustedDDIM(.table(xvar))
+        }
+        model.isTraining = false
+        let r = model.resolution
+        let out = Tensor(shape: [prompts.count, r, r, 3])
+        var start = 0
+        while start < prompts.count {
+            let end = min(start + max(batchSize, 1), prompts.count)
+            let first = firstSample + start
+            let z1 = Sampling.initialNoise(seed: seed, samples: first..<(first + end - start), exampleShape: [r, r, 3])
+            let x = Sampling.teacher(model.velocityModel(captions: Array(prompts[start..<end])), method: method, steps: steps,
+                                     guidance: guidance, from: z1, seed: seed, firstSample: first, schedule: model.schedule)
+            out.slice(start, end).copy(from: x)
+            start = end
+        }
+        return out
+    }
+
+    /// A labelled grid: one row per prompt, one column per seed (`seeds` consecutive seeds from
+    /// `seed`), each tile enlarged `scale` times.
+    public static func grid(_ model: TextToImageModel, prompts: [String], seed: UInt64, seeds: Int, sampler: SamplerName,
+                            steps: Int, guidance: Double, xvar: XvarTable?, scale: Int = 4, title: String? = nil) throws -> RGBImage {
+        guard seeds >= 1 else { throw ModelError("sampling: seeds must be ≥ 1, got \(seeds)") }
+        var columns: [[RGBImage]] = []
+        for k in 0..<seeds {
+            let images = try sample(model, prompts: prompts, seed: seed + UInt64(k), sampler: sampler, steps: steps,
+                                    guidance: guidance, xvar: xvar)
+            columns.append((0..<prompts.count).map { RGBImage(tensor: images.slice($0, $0 + 1)) })
+        }
+        let tiles = (0..<prompts.count).map { p in columns.map { $0[p] } }
+        return ImageGrid(tiles: tiles, scale: scale, rowLabels: prompts,
+                         columnLabels: (0..<seeds).map { "seed \(seed + UInt64($0))" }, title: title).render()
+    }
+}

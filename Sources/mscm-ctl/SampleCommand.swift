@@ -1,0 +1,59 @@
+import Datasets
+import Foundation
+import Jobs
+import Models
+
+// mscm-ctl sample: pictures from a trained model, one prompt or a prompts × seeds grid.
+
+let sampleCommand = Command(
+    name: "sample",
+    summary: "Draw pictures from a model file (a prompt, or a labelled grid of prompts × seeds).",
+    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X]",
+    flags: [.value("model", "FILE", "model file (a teacher from train-teacher); required"),
+            .value("prompt", "TEXT", "one caption"),
+            .value("prompts", "FILE", "a prompt file, one caption per line ('#' comments), e.g. Prompts/heldout.txt"),
+            .value("out", "PNG", "the picture to write; required"),
+            .value("sampler", "NAME", "ddim, addim (default; uses the model's xvar table) or ddpm"),
+            .value("steps", "N", "sampling steps (default 256)"),
+            .value("guidance", "W", "classifier-free guidance w (default 3; 0 = conditional only)"),
+            .value("seed", "K", "seed of the initial noise (default 0)"),
+            .value("seeds", "S", "columns of the grid: seeds K … K+S−1 (default 1)"),
+            .value("scale", "X", "enlarge each tile X times (default 4 for grids, 1 for a single picture)")]
+) { flags in
+    let cmd = "mscm-ctl sample"
+    guard let modelPath = flags.string("model") else { throw UsageError("\(cmd): --model is required") }
+    guard let outPath = flags.string("out") else { throw UsageError("\(cmd): --out is required") }
+    if let stray = flags.positional.first { throw UsageError("\(cmd): unexpected argument '\(stray)'") }
+    let prompts: [String]
+    switch (flags.string("prompt"), flags.string("prompts")) {
+    case let (p?, nil): prompts = [p]
+    case let (nil, file?): prompts = try PromptFiles.read(URL(fileURLWithPath: file))
+    case (nil, nil): throw UsageError("\(cmd): give --prompt TEXT or --prompts FILE")
+    default: throw UsageError("\(cmd): give either --prompt or --prompts, not both")
+    }
+    let samplerName = flags.string("sampler", default: "addim")
+    guard let sampler = SamplerName(rawValue: samplerName) else {
+        throw UsageError("\(cmd): --sampler must be ddim, addim or ddpm, got '\(samplerName)'")
+    }
+    let steps = try flags.int("steps", default: 256, range: 1...100_000)!
+    let guidance = try flags.double("guidance", default: 3, range: 0...100)!
+    let seed = UInt64(try flags.int("seed", default: 0, range: 0...Int.max)!)
+    let seeds = try flags.int("seeds", default: 1, range: 1...256)!
+    let single = prompts.count == 1 && seeds == 1
+    let scale = try flags.int("scale", default: single ? 1 : 4, range: 1...64)!
+    guard outPath.lowercased().hasSuffix(".png") else { throw UsageError("\(cmd): --out must name a .png file, got '\(outPath)'") }
+
+    let file = try ModelFile.load(URL(fileURLWithPath: modelPath))
+    let picture: RGBImage
+    if single {
+        let x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: seed, sampler: sampler, steps: steps,
+                                               guidance: guidance, xvar: file.xvar)
+        picture = RGBImage(tensor: x).upscaled(by: scale)
+    } else {
+        let title = "\(file.kind) '\(file.model.config.preset)', \(sampler.rawValue) \(steps) steps, w = \(guidance)"
+        picture = try TextToImageSampling.grid(file.model, prompts: prompts, seed: seed, seeds: seeds, sampler: sampler,
+                                               steps: steps, guidance: guidance, xvar: file.xvar, scale: scale, title: title)
+    }
+    try PNGCodec.write(picture, to: URL(fileURLWithPath: outPath))
+    print("wrote \(outPath) (\(prompts.count) prompt(s) × \(seeds) seed(s), \(picture.width)×\(picture.height))")
+}
