@@ -53,10 +53,12 @@ func benchConv(best: Double) {
         let fwd = timePerCall { _ = conv.forward(x, save: false) }
         let both = timePerCall { _ = conv.forward(x, save: true); _ = conv.backward(dy) }
         let w = conv.weight.value, gw = conv.weight.grad
-        let bwd = timePerCall { _ = conv2dBackward(dy, x: x, weight: w, weightGrad: gw, biasGrad: nil) }
+        let dW = timePerCall { conv2dWeightGradient(dy, x: x, weightGrad: gw, biasGrad: nil) }
+        let dX = timePerCall { _ = conv2dInputGradient(dy, weight: w) }
         let shape = "\(h)×\(h)×\(c)→\(c) \(k)×\(k)"
         report("\(shape) forward", flop: flop, seconds: fwd, best: best)
-        report("\(shape) backward (dW, dx)", flop: 2 * flop, seconds: bwd, best: best)
+        report("\(shape) backward dW", flop: flop, seconds: dW, best: best)
+        report("\(shape) backward dx", flop: flop, seconds: dX, best: best)
         report("\(shape) forward+backward", flop: 3 * flop, seconds: both, best: best)
     }
 }
@@ -99,5 +101,63 @@ func benchNorms() {
     print(String(format: "  GELU 64×64×256 forward                   %8.2f ms %6.1f GB/s", gelu * 1e3, Double(tokens.count * 8) / gelu / 1e9))
 }
 
-func benchTrainingStep(best: Double) {}
-func benchMemory() {}
+/// Inputs and one full training step (forward, loss, backward, clipping, AdamW, EMA).
+final class BenchTrainer {
+    let net: BenchUViT
+    let opt: AdamW
+    let ema: EMA
+    let x: Tensor, time: Tensor, context: Tensor, mask: Tensor, target: Tensor
+
+    init(batch: Int) {
+        net = BenchUViT(batch: batch, rng: CounterRNG(seed: 1))
+        opt = AdamW(parameters: net.parameters, lr: 1e-4)
+        ema = EMA(parameters: net.parameters, decay: 0.999)
+        x = randomInput([batch, 16, 16, 3], seed: 2); time = randomInput([batch, 256], seed: 3)
+        context = randomInput([batch, 16, 128], seed: 4); target = randomInput([batch, 16, 16, 3], seed: 5)
+        mask = Tensor(shape: [batch, 16], repeating: 1)
+        for b in 0..<batch { for t in (4 + b % 12)..<16 { mask[b * 16 + t] = 0 } }   // padded captions
+    }
+
+    func step() throws -> Float {
+        opt.zeroGrad()
+        let loss = meanSquareLoss(net.forward(x, time: time, context: context, mask: mask, save: true), target)
+        try checkFinite(loss: loss.value)
+        net.backward(loss.gradient)
+        try opt.clipGradNorm(maxNorm: 1)
+        opt.step()
+        ema.update()
+        return loss.value
+    }
+}
+
+func benchTrainingStep(best: Double) {
+    let trainer = BenchTrainer(batch: 64)
+    let flop = 3 * trainer.net.flops.forward
+    print(String(format: "UViT-like training step (16×16×3, base 64, 8×8×128 transformer ×2, batch 64): %.1f M parameters, %.1f GFLOP per step",
+                 Double(trainer.net.parameterCount) / 1e6, flop / 1e9))
+    let fwd = timePerCall(trials: 3, minTrial: 1) {
+        _ = trainer.net.forward(trainer.x, time: trainer.time, context: trainer.context, mask: trainer.mask, save: false)
+    }
+    report("forward (inference)", flop: flop / 3, seconds: fwd, best: best)
+    let step = timePerCall(trials: 3, minTrial: 2) { _ = try! trainer.step() }
+    report("training step (fwd+bwd+AdamW+EMA)", flop: flop, seconds: step, best: best)
+    print(String(format: "  bar: PyTorch, 2 threads, comparable step ≈ 180 GFLOP/s → this step at %.0f%% of it", 100 * gflops(flop, step) / 180))
+}
+
+/// RSS before and after many training steps of the benchmark network (batch 8): memory must
+/// stay flat because activations are released after backward.
+func benchMemory(steps: Int = 1000) {
+    let trainer = BenchTrainer(batch: 8)
+    _ = try! trainer.step()
+    let start = residentMiB()
+    var checkpoints: [String] = []
+    let t = seconds {
+        for i in 1...steps {
+            _ = try! trainer.step()
+            if i % (steps / 4) == 0 { checkpoints.append(String(format: "%d: %.1f", i, residentMiB())) }
+        }
+    }
+    let end = residentMiB()
+    print(String(format: "memory over %d training steps (batch 8, %.1f ms/step): RSS %.1f MiB after step 1 → %.1f MiB after step %d (%+.1f MiB); [%@]",
+                 steps, t / Double(steps) * 1e3, start, end, steps, end - start, checkpoints.joined(separator: ", ")))
+}

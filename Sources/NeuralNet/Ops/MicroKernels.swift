@@ -11,14 +11,6 @@ import Tensors
 // Vector loads may run up to 15 Floats past the last valid column; every Tensor storage keeps
 // `TensorStorage.slack` readable Floats at its end for that, and the extra lanes are never stored.
 
-@inline(__always) func fma8(_ acc: Vec8, _ a: Vec8, _ b: Vec8) -> Vec8 {
-#if MSCM_FMA
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
 /// A 6×16 accumulator tile.
 struct Tile6x16 {
     var c00 = Vec8(), c01 = Vec8(), c10 = Vec8(), c11 = Vec8(), c20 = Vec8(), c21 = Vec8()
@@ -98,21 +90,16 @@ func pointerRowsTile(_ rowPointers: UnsafePointer<UnsafePointer<Float>>, taps: I
     tile.store(c, ldc: ldc, rows: rows, cols: cols, add: add)
 }
 
-/// C[6×16] += Σ over segments s, steps i of A[s][i·lda + r] · B[s][i·ldb + j]: six
-/// consecutive columns of A (broadcast) against 16 consecutive columns of B, summed over the
-/// rows of several segments. `segments` gives (aStart, bStart, count) triples.
+/// C[6×16] += Σ_i A[i][r] · B[i][j] for i in 0..<k, with both operands packed: A as [k][6]
+/// (the six broadcast values of each step side by side), B as [k][16].
 @inline(never)
-func transposedProductTile(a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                           segments: UnsafePointer<(Int, Int, Int)>, segmentCount: Int,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
+func packedTile(a: UnsafePointer<Float>, b: UnsafePointer<Float>, k: Int,
+                c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
     var tile = Tile6x16()
-    for s in 0..<segmentCount {
-        let (aStart, bStart, n) = segments[s]
-        var ap = a + aStart, bp = b + bStart
-        for _ in 0..<n {
-            tile.update(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], load8(bp), load8(bp + 8))
-            ap += lda; bp += ldb
-        }
+    var ap = a, bp = b
+    for _ in 0..<k {
+        tile.update(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], load8(bp), load8(bp + 8))
+        ap += 6; bp += 16
     }
     tile.accumulate(into: c, ldc: ldc, rows: rows, cols: cols)
 }
