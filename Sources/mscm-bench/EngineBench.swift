@@ -9,6 +9,7 @@ import NeuralNet
 func benchEngine() {
     let best = engineHeader()
     benchConv(best: best)
+    benchLinear(best: best)
     benchAttention(best: best)
     benchNorms()
     benchTrainingStep(best: best)
@@ -19,6 +20,7 @@ func benchEngine() {
 let engineParts: [(name: String, run: () -> Void)] = [
     ("engine.conv", { benchConv(best: engineHeader()) }),
     ("engine.attention", { benchAttention(best: engineHeader()) }),
+    ("engine.linear", { benchLinear(best: engineHeader()) }),
     ("engine.norms", { benchNorms() }),
     ("engine.step", { benchTrainingStep(best: engineHeader()) }),
     ("engine.memory", { benchMemory() }),
@@ -60,6 +62,19 @@ func benchConv(best: Double) {
         report("\(shape) backward dW", flop: flop, seconds: dW, best: best)
         report("\(shape) backward dx", flop: flop, seconds: dX, best: best)
         report("\(shape) forward+backward", flop: 3 * flop, seconds: both, best: best)
+    }
+}
+
+func benchLinear(best: Double) {
+    print("linear (transformer shapes, B·T = 4096 rows)")
+    for (inF, outF) in [(128, 384), (128, 128), (128, 512), (512, 128), (256, 768)] {
+        let x = randomInput([64, 64, inF], seed: 12), dy = randomInput([64, 64, outF], seed: 13)
+        let lin = Linear(inFeatures: inF, outFeatures: outF, name: "l", rng: CounterRNG(seed: 14))
+        let flop = 2.0 * Double(4096 * inF * outF)
+        let f = timePerCall { _ = lin.forward(x, save: false) }
+        let fb = timePerCall { _ = lin.forward(x, save: true); _ = lin.backward(dy) }
+        report("\(inF)→\(outF) forward", flop: flop, seconds: f, best: best)
+        report("\(inF)→\(outF) forward+backward", flop: 3 * flop, seconds: fb, best: best)
     }
 }
 
