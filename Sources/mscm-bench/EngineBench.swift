@@ -47,17 +47,18 @@ func report(_ label: String, flop: Double, seconds: Double, best: Double) {
 
 func benchConv(best: Double) {
     print("conv2d (B = 64, stride 1, same padding)")
-    for (h, c, k) in [(16, 64, 3), (32, 32, 3), (8, 128, 3), (16, 64, 1)] {
-        let x = randomInput([64, h, h, c], seed: 1)
-        let conv = Conv2d(inChannels: c, outChannels: c, kernelSize: k, name: "conv", rng: CounterRNG(seed: 2))
-        let dy = randomInput([64, h, h, c], seed: 3)
-        let flop = 2.0 * Double(64 * h * h * k * k * c * c)
+    let shapes = [(16, 64, 64, 3), (32, 32, 32, 3), (8, 128, 128, 3), (16, 192, 64, 3), (16, 3, 64, 3), (16, 64, 3, 3), (16, 64, 64, 1)]
+    for (h, ci, co, k) in shapes {
+        let x = randomInput([64, h, h, ci], seed: 1)
+        let conv = Conv2d(inChannels: ci, outChannels: co, kernelSize: k, name: "conv", rng: CounterRNG(seed: 2))
+        let dy = randomInput([64, h, h, co], seed: 3)
+        let flop = 2.0 * Double(64 * h * h * k * k * ci * co)
         let fwd = timePerCall { _ = conv.forward(x, save: false) }
         let both = timePerCall { _ = conv.forward(x, save: true); _ = conv.backward(dy) }
         let w = conv.weight.value, gw = conv.weight.grad
         let dW = timePerCall { conv2dWeightGradient(dy, x: x, weightGrad: gw, biasGrad: nil) }
         let dX = timePerCall { _ = conv2dInputGradient(dy, weight: w) }
-        let shape = "\(h)×\(h)×\(c)→\(c) \(k)×\(k)"
+        let shape = "\(h)×\(h)×\(ci)→\(co) \(k)×\(k)"
         report("\(shape) forward", flop: flop, seconds: fwd, best: best)
         report("\(shape) backward dW", flop: flop, seconds: dW, best: best)
         report("\(shape) backward dx", flop: flop, seconds: dX, best: best)
@@ -159,10 +160,10 @@ func benchTrainingStep(best: Double) {
     print(String(format: "  bar: PyTorch, 2 threads, comparable step ≈ 180 GFLOP/s → this step at %.0f%% of it", 100 * gflops(flop, step) / 180))
 }
 
-/// RSS before and after many training steps of the benchmark network (batch 8): memory must
+/// RSS before and after many training steps of the benchmark network (batch 2): memory must
 /// stay flat because activations are released after backward.
 func benchMemory(steps: Int = 1000) {
-    let trainer = BenchTrainer(batch: 8)
+    let trainer = BenchTrainer(batch: 2)
     _ = try! trainer.step()
     let start = residentMiB()
     var checkpoints: [String] = []
@@ -173,6 +174,6 @@ func benchMemory(steps: Int = 1000) {
         }
     }
     let end = residentMiB()
-    print(String(format: "memory over %d training steps (batch 8, %.1f ms/step): RSS %.1f MiB after step 1 → %.1f MiB after step %d (%+.1f MiB); [%@]",
+    print(String(format: "memory over %d training steps (batch 2, %.1f ms/step): RSS %.1f MiB after step 1 → %.1f MiB after step %d (%+.1f MiB); [%@]",
                  steps, t / Double(steps) * 1e3, start, end, steps, end - start, checkpoints.joined(separator: ", ")))
 }

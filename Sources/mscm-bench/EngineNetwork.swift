@@ -11,18 +11,32 @@ import NeuralNet
 /// FLOPs of the matrix products of one forward pass, accumulated while building.
 final class FlopCounter { var forward = 0.0 }
 
+/// MSCM_BENCH_UNFUSED=1 runs GroupNorm and SiLU as separate layers (for comparison).
+let benchFused = ProcessInfo.processInfo.environment["MSCM_BENCH_UNFUSED"] == nil
+
+/// GroupNorm followed by SiLU, fused or as two layers.
+final class NormSiLU: Module {
+    let norm: GroupNorm, act = Activation(.silu)
+    init(channels: Int, name: String) { norm = GroupNorm(groups: 32, channels: channels, silu: benchFused, name: name) }
+    var parameters: [Parameter] { norm.parameters }
+    func forward(_ x: Tensor, save: Bool) -> Tensor {
+        benchFused ? norm.forward(x, save: save) : act.forward(norm.forward(x, save: save), save: save)
+    }
+    func backward(_ dy: Tensor) -> Tensor { benchFused ? norm.backward(dy) : norm.backward(act.backward(dy)) }
+}
+
 final class BenchResBlock: Module {
-    let norm1: GroupNorm, act1 = Activation(.silu), conv1: Conv2d
+    let norm1: NormSiLU, conv1: Conv2d
     let temb: Linear
-    let norm2: GroupNorm, act2 = Activation(.silu), conv2: Conv2d
+    let norm2: NormSiLU, conv2: Conv2d
     let skip: Conv2d?
     private var savedShape: [Int] = []
 
     init(_ cin: Int, _ cout: Int, embedDim: Int, size: Int, batch: Int, name: String, rng: CounterRNG, flops: FlopCounter) {
-        norm1 = GroupNorm(groups: 32, channels: cin, name: dotted(name, "norm1"))
+        norm1 = NormSiLU(channels: cin, name: dotted(name, "norm1"))
         conv1 = Conv2d(inChannels: cin, outChannels: cout, name: dotted(name, "conv1"), rng: rng)
         temb = Linear(inFeatures: embedDim, outFeatures: cout, name: dotted(name, "temb"), rng: rng)
-        norm2 = GroupNorm(groups: 32, channels: cout, name: dotted(name, "norm2"))
+        norm2 = NormSiLU(channels: cout, name: dotted(name, "norm2"))
         conv2 = Conv2d(inChannels: cout, outChannels: cout, name: dotted(name, "conv2"), rng: rng)
         skip = cin == cout ? nil : Conv2d(inChannels: cin, outChannels: cout, kernelSize: 1, name: dotted(name, "skip"), rng: rng)
         let positions = Double(batch * size * size)
@@ -35,18 +49,18 @@ final class BenchResBlock: Module {
     }
 
     func forward(_ x: Tensor, embedding: Tensor, save: Bool) -> Tensor {
-        var h = conv1.forward(act1.forward(norm1.forward(x, save: save), save: save), save: save)
+        var h = conv1.forward(norm1.forward(x, save: save), save: save)
         let e = temb.forward(embedding, save: save)                                  // [B, C]
         h = broadcastAdd(h, e.reshaped([e.shape[0], 1, 1, e.shape[1]]))
-        h = conv2.forward(act2.forward(norm2.forward(h, save: save), save: save), save: save)
+        h = conv2.forward(norm2.forward(h, save: save), save: save)
         return added(skip?.forward(x, save: save) ?? x, h)
     }
 
     /// Returns (dx, d embedding).
     func backward(_ dy: Tensor) -> (Tensor, Tensor) {
-        let dh = norm2.backward(act2.backward(conv2.backward(dy)))
+        let dh = norm2.backward(conv2.backward(dy))
         let de = temb.backward(reduceToShape(dh, [dh.shape[0], 1, 1, dh.shape[3]]).reshaped([dh.shape[0], dh.shape[3]]))
-        let dx = norm1.backward(act1.backward(conv1.backward(dh)))
+        let dx = norm1.backward(conv1.backward(dh))
         dx.add(skip?.backward(dy) ?? dy)
         return (dx, de)
     }
@@ -102,7 +116,7 @@ final class BenchUViT: Module {
     let mid: [BenchResBlock], blocks: [BenchTransformerBlock], midOut: BenchResBlock
     let upsample = Upsample2x()
     let up: [BenchResBlock]
-    let normOut: GroupNorm, actOut = Activation(.silu), convOut: Conv2d
+    let normOut: NormSiLU, convOut: Conv2d
 
     init(batch: Int, rng: CounterRNG) {
         self.batch = batch
@@ -117,7 +131,7 @@ final class BenchUViT: Module {
         midOut = BenchResBlock(128, 128, embedDim: e, size: 8, batch: batch, name: "up.1.res.0", rng: rng, flops: flops)
         up = [BenchResBlock(192, 64, embedDim: e, size: 16, batch: batch, name: "up.0.res.0", rng: rng, flops: flops),
               BenchResBlock(64, 64, embedDim: e, size: 16, batch: batch, name: "up.0.res.1", rng: rng, flops: flops)]
-        normOut = GroupNorm(groups: 32, channels: 64, name: "norm_out")
+        normOut = NormSiLU(channels: 64, name: "norm_out")
         convOut = Conv2d(inChannels: 64, outChannels: 3, name: "conv_out", rng: rng)
         let p = Double(batch * 256)
         flops.forward += 2 * Double(batch * e * e) + 2 * p * 9 * 3 * 64 * 2
@@ -140,11 +154,11 @@ final class BenchUViT: Module {
         h = midOut.forward(tokens.reshaped([batch, 8, 8, 128]), embedding: e, save: save)
         h = concatLastAxis([upsample.forward(h, save: save), skip])
         for b in up { h = b.forward(h, embedding: e, save: save) }
-        return convOut.forward(actOut.forward(normOut.forward(h, save: save), save: save), save: save)
+        return convOut.forward(normOut.forward(h, save: save), save: save)
     }
 
     func backward(_ dy: Tensor) {
-        var dh = normOut.backward(actOut.backward(convOut.backward(dy)))
+        var dh = normOut.backward(convOut.backward(dy))
         let de = Tensor(shape: [batch, 256])
         for b in up.reversed() { let (dx, d) = b.backward(dh); de.add(d); dh = dx }
         let parts = splitLastAxis(dh, widths: [128, 64])

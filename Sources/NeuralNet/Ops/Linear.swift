@@ -28,18 +28,30 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
 /// `biasGrad`, and returns dx = dy·Wᵀ.
 public func linearBackward(_ dy: Tensor, x: Tensor, weight: Tensor,
                            weightGrad: Tensor, biasGrad: Tensor?) -> Tensor {
+    linearWeightGradient(dy, x: x, weightGrad: weightGrad, biasGrad: biasGrad)
     let inF = weight.shape[0], outF = weight.shape[1]
     let n = x.count / max(inF, 1)
-    precondition(dy.count == n * outF && dy.shape.last == outF,
-                 "linear backward: shape mismatch: dy \(dy.shape) vs input \(x.shape) · weight \(weight.shape)")
-    checkSameShape(weightGrad, weight, "linear backward weight grad")
+    let dx = Tensor(uninitializedShape: x.shape)
+    guard n > 0 else { return dx }
+    let packed = packConvWeights(weight.data, taps: 1, cin: inF, cout: outF, adjoint: true)
+    implicitConv(dy.data, batch: 1, h: 1, w: n, cin: outF, kernel: 1, packed: packed.data, cout: inF,
+                 bias: nil, out: dx.data)
+    return dx
+}
+
+/// The parameter half of the backward: weightGrad += xᵀ·dy, biasGrad += Σ_rows dy.
+public func linearWeightGradient(_ dy: Tensor, x: Tensor, weightGrad: Tensor, biasGrad: Tensor?) {
+    precondition(weightGrad.rank == 2, "linear backward: weight grad must be [In, Out], got \(weightGrad.shape)")
+    let inF = weightGrad.shape[0], outF = weightGrad.shape[1]
+    let n = x.count / max(inF, 1)
+    precondition(x.shape.last == inF && dy.count == n * outF && dy.shape.last == outF,
+                 "linear backward: shape mismatch: dy \(dy.shape) vs input \(x.shape) · weight \(weightGrad.shape)")
     if let biasGrad {
         checkShape(biasGrad, [outF], "linear backward bias grad")
         addColumnSums(dy.data, rows: n, columns: outF, into: biasGrad.data)
     }
-    let dx = Tensor(uninitializedShape: x.shape)
-    guard n > 0 else { return dx }
-    // dW: rows in blocks of 256 treated as 1×256 "images", so both cores share the work.
+    guard n > 0 else { return }
+    // Rows in blocks of 256 treated as 1×256 "images", so both cores share the work.
     let blocks = n / 256, rest = n % 256
     if blocks > 0 {
         convWeightGrad(x.data, dy.data, batch: blocks, h: 1, w: 256, cin: inF, cout: outF, kernel: 1, into: weightGrad.data)
@@ -48,10 +60,6 @@ public func linearBackward(_ dy: Tensor, x: Tensor, weight: Tensor,
         convWeightGrad(x.data + blocks * 256 * inF, dy.data + blocks * 256 * outF, batch: 1, h: 1, w: rest,
                        cin: inF, cout: outF, kernel: 1, into: weightGrad.data)
     }
-    let packed = packConvWeights(weight.data, taps: 1, cin: inF, cout: outF, adjoint: true)
-    implicitConv(dy.data, batch: 1, h: 1, w: n, cin: outF, kernel: 1, packed: packed.data, cout: inF,
-                 bias: nil, out: dx.data)
-    return dx
 }
 
 /// y[r, c] += v[c] for every row r of a rows×columns matrix.
