@@ -171,7 +171,7 @@ final class BenchUViT: Module {
         dSkip = added(dSkip, pool.backward(dh))
         dh = dSkip
         for b in down.reversed() { let (dx, d) = b.backward(dh); de.add(d); dh = dx }
-        _ = convIn.backward(dh)
-        _ = embed.backward(embedAct.backward(de))
+        convIn.backwardParameters(dh)
+        embed.backwardParameters(embedAct.backward(de))
     }
 }
