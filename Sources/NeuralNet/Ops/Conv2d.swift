@@ -137,33 +137,34 @@ func padImages(_ x: UnsafePointer<Float>, batch: Int, h: Int, w: Int, c: Int) ->
 }
 
 /// dW[t][i][o] += Σ_p x[p + off_t][i] · dy[p][o], one image at a time (per-core partial sums).
-/// Per image, dY is packed once into 16-column panels ([panel][p][16]); per tap, the shifted
-/// input is packed into 6-channel panels ([block][p][6], zeros outside the image). Each 6×16
-/// tile of dW then streams two contiguous panels from cache through `packedTile`.
+/// Per image, dY is packed once into 16-column panels ([panel][p][16]) and the zero-bordered
+/// input once into 6-channel panels ([block][padded position][6]); the input shifted by a tap
+/// is then an offset into the packed panel, one run per output row, so each 6×16 tile of dW
+/// streams two contiguous panels from cache through `packedTile`.
 func convWeightGrad(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, h: Int, w: Int,
                     cin: Int, cout: Int, kernel: Int, into dW: UnsafeMutablePointer<Float>) {
-    let taps = kernel * kernel, half = kernel / 2, size = taps * cin * cout
-    let positions = h * w
+    let taps = kernel * kernel, pad = kernel / 2, size = taps * cin * cout
+    let positions = h * w, pw = w + 2 * pad, padded = (h + 2 * pad) * pw
     let iBlocks = (cin + 5) / 6, oPanels = (cout + 15) / 16
+    let rowsPerBlock = max(1, 256 / w)                  // ~256 positions of dY (16 KB per panel) in L1
     let chunks = Parallel.chunkCount(batch)
     let partials = Tensor(shape: [max(chunks - 1, 0) * size])    // chunk 0 adds into dW directly
     let pp = partials.data
     Parallel.forChunks(batch, chunks: chunks) { chunk, images in
         let target = chunk == 0 ? dW : pp + (chunk - 1) * size
-        let scratch = TensorStorage(capacity: positions * (iBlocks * 6 + oPanels * 16), zeroed: false)
-        let packedX = scratch.pointer, packedDY = scratch.pointer + positions * iBlocks * 6
+        let scratch = TensorStorage(capacity: padded * iBlocks * 6 + positions * oPanels * 16, zeroed: false)
+        let packedX = scratch.pointer, packedDY = scratch.pointer + padded * iBlocks * 6
         for image in images {
-            let xImage = x + image * positions * cin, dyImage = dy + image * positions * cout
-            packColumns(dyImage, rows: positions, columns: cout, ld: cout, into: packedDY)
+            packColumns(dy + image * positions * cout, rows: positions, columns: cout, ld: cout, into: packedDY)
+            packPaddedBlocks(x + image * positions * cin, h: h, w: w, c: cin, pad: pad, into: packedX)
             for t in 0..<taps {
-                let dyOff = t / kernel - half, dxOff = t % kernel - half
-                packShifted(xImage, h: h, w: w, c: cin, dy: dyOff, dx: dxOff, into: packedX)
-                // Positions in blocks of 256 so one dY panel block (16 KB) stays in L1.
-                for p0 in stride(from: 0, to: positions, by: 256) {
-                    let n = min(256, positions - p0)
+                let ky = t / kernel, kx = t % kernel
+                for y0 in stride(from: 0, to: h, by: rowsPerBlock) {
+                    let rows = min(rowsPerBlock, h - y0)
                     for o in 0..<oPanels {
                         for i in 0..<iBlocks {
-                            packedTile(a: packedX + (i * positions + p0) * 6, b: packedDY + (o * positions + p0) * 16, k: n,
+                            packedTile(a: packedX + (i * padded + (y0 + ky) * pw + kx) * 6, aStride: pw * 6,
+                                       b: packedDY + (o * positions + y0 * w) * 16, segments: rows, count: w,
                                        c: target + (t * cin + i * 6) * cout + o * 16, ldc: cout,
                                        rows: min(6, cin - i * 6), cols: min(16, cout - o * 16))
                         }
@@ -189,26 +190,32 @@ func packColumns(_ m: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int, in
     }
 }
 
-/// out[block][p][r] = x[p + (dy, dx)][block·6 + r] for the positions p of one image, zero
-/// where the shifted position leaves the image or the channel is past `c`.
-func packShifted(_ x: UnsafePointer<Float>, h: Int, w: Int, c: Int, dy: Int, dx: Int, into out: UnsafeMutablePointer<Float>) {
-    let blocks = (c + 5) / 6, positions = h * w
+/// out[block][(y + pad)·(W + 2pad) + x + pad][r] = x[y][x][block·6 + r] for one image, with a
+/// `pad`-wide zero border and zeros for channels past `c`.
+func packPaddedBlocks(_ x: UnsafePointer<Float>, h: Int, w: Int, c: Int, pad: Int, into out: UnsafeMutablePointer<Float>) {
+    let blocks = (c + 5) / 6, pw = w + 2 * pad, padded = (h + 2 * pad) * pw
     let full = c / 6
-    for y in 0..<h {
-        let sy = y + dy
-        for xx in 0..<w {
-            let p = y * w + xx, sx = xx + dx
-            if sy < 0 || sy >= h || sx < 0 || sx >= w {
-                for block in 0..<blocks { let d = out + (block * positions + p) * 6; for r in 0..<6 { d[r] = 0 } }
-                continue
+    if pad > 0 {
+        for block in 0..<blocks {
+            let base = out + block * padded * 6
+            base.update(repeating: 0, count: pad * pw * 6)                               // top rows
+            (base + (h + pad) * pw * 6).update(repeating: 0, count: pad * pw * 6)        // bottom rows
+            for y in 0..<h {
+                let line = base + (y + pad) * pw * 6
+                line.update(repeating: 0, count: pad * 6)
+                (line + (w + pad) * 6).update(repeating: 0, count: pad * 6)
             }
-            let src = x + (sy * w + sx) * c
+        }
+    }
+    for y in 0..<h {
+        for xx in 0..<w {
+            let src = x + (y * w + xx) * c, q = (y + pad) * pw + xx + pad
             for block in 0..<full {
-                let d = out + (block * positions + p) * 6, s = src + block * 6
+                let d = out + (block * padded + q) * 6, s = src + block * 6
                 d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
             }
             if full < blocks {
-                let d = out + (full * positions + p) * 6, s = src + full * 6, n = c - full * 6
+                let d = out + (full * padded + q) * 6, s = src + full * 6, n = c - full * 6
                 for r in 0..<6 { d[r] = r < n ? s[r] : 0 }
             }
         }

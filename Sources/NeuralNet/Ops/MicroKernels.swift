@@ -90,16 +90,21 @@ func pointerRowsTile(_ rowPointers: UnsafePointer<UnsafePointer<Float>>, taps: I
     tile.store(c, ldc: ldc, rows: rows, cols: cols, add: add)
 }
 
-/// C[6×16] += Σ_i A[i][r] · B[i][j] for i in 0..<k, with both operands packed: A as [k][6]
-/// (the six broadcast values of each step side by side), B as [k][16].
+/// C[6×16] += Σ_s Σ_i A_s[i][r] · B[s·count + i][j] over `segments` runs of `count` steps, with
+/// both operands packed: A as [step][6] (the six broadcast values side by side), B as [step][16]
+/// contiguous across runs; run s of A starts at a + s·aStride.
+/// One flat loop (the A pointer jumps between runs) keeps all twelve accumulators in registers;
+/// a nested loop here made the compiler spill one of them on every step.
 @inline(never)
-func packedTile(a: UnsafePointer<Float>, b: UnsafePointer<Float>, k: Int,
-                c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
+func packedTile(a: UnsafePointer<Float>, aStride: Int, b: UnsafePointer<Float>,
+                segments: Int, count: Int, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
     var tile = Tile6x16()
-    var ap = a, bp = b
-    for _ in 0..<k {
+    var ap = a, bp = b, left = count
+    let gap = aStride - count * 6
+    for _ in 0..<(segments * count) {
         tile.update(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], load8(bp), load8(bp + 8))
-        ap += 6; bp += 16
+        ap += 6; bp += 16; left -= 1
+        if left == 0 { ap += gap; left = count }
     }
     tile.accumulate(into: c, ldc: ldc, rows: rows, cols: cols)
 }
