@@ -96,25 +96,36 @@ func benchAttention(best: Double) {
     }
 }
 
+/// Norms and pointwise ops are memory-bound: reported as time, effective bandwidth over input
+/// and output, and GFLOP/s at a stated nominal count of flop per element.
 func benchNorms() {
-    print("norms and pointwise (B = 64), effective bandwidth over input+output")
+    print("norms and pointwise (B = 64)")
+    func line(_ label: String, _ seconds: Double, elements: Int, flopPerElement: Double, bytes: Double? = nil) {
+        var text = "  " + label.padding(toLength: 52, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", seconds * 1e3)
+        if let bytes { text += String(format: " %6.1f GB/s", bytes / seconds / 1e9) } else { text += "            " }
+        text += String(format: " %6.2f GFLOP/s (%.0f flop/element)", flopPerElement * Double(elements) / seconds / 1e9, flopPerElement)
+        print(text)
+    }
     let x = randomInput([64, 16, 16, 64], seed: 8), dy = randomInput([64, 16, 16, 64], seed: 9)
-    let gn = GroupNorm(groups: 32, channels: 64, name: "gn")
-    let bytes = Double(x.count * 4 * 2)
-    let gnF = timePerCall { _ = gn.forward(x, save: false) }
-    let gnB = timePerCall { _ = gn.forward(x, save: true); _ = gn.backward(dy) }
-    print(String(format: "  group norm 16×16×64 forward              %8.2f ms %6.1f GB/s", gnF * 1e3, bytes / gnF / 1e9))
-    print(String(format: "  group norm 16×16×64 forward+backward     %8.2f ms", gnB * 1e3))
+    let io = Double(x.count * 8)
+    for fused in [false, true] {
+        let gn = GroupNorm(groups: 32, channels: 64, silu: fused, name: "gn")
+        let label = fused ? "group norm + SiLU (fused)" : "group norm"
+        let f = timePerCall { _ = gn.forward(x, save: false) }
+        let fb = timePerCall { _ = gn.forward(x, save: true); _ = gn.backward(dy) }
+        line("\(label) 16×16×64 forward", f, elements: x.count, flopPerElement: fused ? 11 : 6, bytes: io)
+        line("\(label) 16×16×64 forward+backward", fb, elements: x.count, flopPerElement: fused ? 31 : 13)
+    }
     let tokens = randomInput([64, 64, 256], seed: 10), dt = randomInput([64, 64, 256], seed: 11)
     let ln = LayerNorm(features: 256, name: "ln")
     let lnF = timePerCall { _ = ln.forward(tokens, save: false) }
     let lnB = timePerCall { _ = ln.forward(tokens, save: true); _ = ln.backward(dt) }
-    print(String(format: "  layer norm 64×64×256 forward             %8.2f ms %6.1f GB/s", lnF * 1e3, Double(tokens.count * 8) / lnF / 1e9))
-    print(String(format: "  layer norm 64×64×256 forward+backward    %8.2f ms", lnB * 1e3))
+    line("layer norm 64×64×256 forward", lnF, elements: tokens.count, flopPerElement: 8, bytes: Double(tokens.count * 8))
+    line("layer norm 64×64×256 forward+backward", lnB, elements: tokens.count, flopPerElement: 19)
     let silu = timePerCall { _ = siluForward(x) }
     let gelu = timePerCall { _ = geluForward(tokens) }
-    print(String(format: "  SiLU 16×16×64 forward                    %8.2f ms %6.1f GB/s", silu * 1e3, bytes / silu / 1e9))
-    print(String(format: "  GELU 64×64×256 forward                   %8.2f ms %6.1f GB/s", gelu * 1e3, Double(tokens.count * 8) / gelu / 1e9))
+    line("SiLU 16×16×64 forward", silu, elements: x.count, flopPerElement: 5, bytes: io)
+    line("GELU 64×64×256 forward", gelu, elements: tokens.count, flopPerElement: 5, bytes: Double(tokens.count * 8))
 }
 
 /// Inputs and one full training step (forward, loss, backward, clipping, AdamW, EMA).
@@ -160,9 +171,15 @@ func benchTrainingStep(best: Double) {
     print(String(format: "  bar: PyTorch, 2 threads, comparable step ≈ 180 GFLOP/s → this step at %.0f%% of it", 100 * gflops(flop, step) / 180))
 }
 
+/// glibc's malloc_trim (returns freed heap memory to the system; not in the Glibc module map).
+@_silgen_name("malloc_trim") func glibcMallocTrim(_ pad: Int) -> Int32
+
 /// RSS before and after many training steps of the benchmark network (batch 2): memory must
 /// stay flat because activations are released after backward.
 func benchMemory(steps: Int = 1000) {
+    // Start from what this part allocates, not what earlier parts left in the pools.
+    StoragePool.drain(); Workspace.drain()
+    _ = glibcMallocTrim(0)
     let trainer = BenchTrainer(batch: 2)
     _ = try! trainer.step()
     let start = residentMiB()
