@@ -178,7 +178,7 @@ func benchTrainingStep(best: Double) {
 /// stay flat because activations are released after backward.
 func benchMemory(steps: Int = 1000) {
     // Start from what this part allocates, not what earlier parts left in the pools.
-    StoragePool.drain(); Workspace.drain()
+    StoragePool.drain()
     _ = glibcMallocTrim(0)
     let trainer = BenchTrainer(batch: 2)
     _ = try! trainer.step()

@@ -5,7 +5,7 @@
 // No fused multiply-add is requested explicitly: without FMA hardware it would become a
 // library call per lane.
 
-public typealias Vec8 = SIMD8<Float>
+typealias Vec8 = SIMD8<Float>
 
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> Vec8 {
     UnsafeRawPointer(p).loadUnaligned(as: Vec8.self)
