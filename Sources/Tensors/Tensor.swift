@@ -10,16 +10,17 @@ import Foundation
 public final class TensorStorage {
     public let pointer: UnsafeMutablePointer<Float>
     public let capacity: Int
+    private let allocatedBytes: Int
 
     /// `zeroed: false` skips the zero fill for buffers a kernel overwrites completely
     /// (Float is a trivial type, so the memory is valid to bind either way).
     public init(capacity: Int, zeroed: Bool = true) {
         self.capacity = capacity
-        // 64-byte alignment keeps SIMD loads and BLAS happy.
         // `slack` Floats past the end let vector kernels load a full 16-lane panel at the
         // last row without reading outside the allocation (the extra lanes are discarded).
         let total = capacity + TensorStorage.slack
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: total * MemoryLayout<Float>.stride, alignment: 64)
+        let (raw, bytes) = StoragePool.allocate(total * MemoryLayout<Float>.stride)
+        allocatedBytes = bytes
         pointer = raw.bindMemory(to: Float.self, capacity: total)
         if zeroed { pointer.initialize(repeating: 0, count: total) }
         else { (pointer + capacity).initialize(repeating: 0, count: TensorStorage.slack) }
@@ -28,7 +29,7 @@ public final class TensorStorage {
     /// Readable Floats after the last element of every storage.
     public static let slack = 16
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { StoragePool.release(UnsafeMutableRawPointer(pointer), size: allocatedBytes) }
 }
 
 public struct ShapeError: Error, CustomStringConvertible {

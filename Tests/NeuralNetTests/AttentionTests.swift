@@ -36,6 +36,19 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// Sizes past one 6×16 tile in every product (Tq, Tk and D beyond 16, partial tiles).
+    func testLargerShapesAgainstNaive() {
+        let q = randomTensor([2, 19, 40], seed: 31), k = randomTensor([2, 23, 40], seed: 32), v = randomTensor([2, 23, 40], seed: 33)
+        let mask = Tensor(shape: [2, 23], values: (0..<46).map { $0 % 5 == 3 ? 0 : 1 })
+        let (out, probs) = attentionForward(q: q, k: k, v: v, heads: 2, keyMask: mask)
+        XCTAssertLessThan(maxDifference(out, naiveAttention(q, k, v, heads: 2, mask: mask)), 1e-5)
+        GradCheck(maxProbes: 24).check("attention 19×23, D=20", inputs: [q, k, v],
+                                       forward: { attentionForward(q: q, k: k, v: v, heads: 2, keyMask: mask).out }) { dy in
+            let g = attentionBackward(dy, q: q, k: k, v: v, probs: probs, heads: 2)
+            return [g.dq, g.dk, g.dv]
+        }
+    }
+
     func testGradientsSelfAndCross() {
         let q = randomTensor([2, 4, 6], seed: 4), kv = randomTensor([2, 4, 6], seed: 5), v = randomTensor([2, 4, 6], seed: 6)
         GradCheck().check("attention self-shaped", inputs: [q, kv, v],

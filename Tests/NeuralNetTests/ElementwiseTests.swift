@@ -45,6 +45,17 @@ final class ElementwiseTests: XCTestCase {
         GradCheck().check("concat", inputs: [x, y], forward: { concatLastAxis([x, y]) }) { splitLastAxis($0, widths: [3, 5]) }
     }
 
+    func testSpaceToDepthRoundTripAndGradients() {
+        let x = randomTensor([2, 4, 6, 3], seed: 11)
+        let d = spaceToDepth2x2(x)
+        XCTAssertEqual(d.shape, [2, 2, 3, 12])
+        // Patch (i=1, j=2) of image 1, sub-position (a=1, c=0), channel 2.
+        XCTAssertEqual(d[((1 * 2 + 1) * 3 + 2) * 12 + (1 * 2 + 0) * 3 + 2], x[((1 * 4 + 3) * 6 + 4) * 3 + 2])
+        XCTAssertEqual(depthToSpace2x2(d).toArray(), x.toArray())
+        GradCheck().check("space to depth", inputs: [x], forward: { spaceToDepth2x2(x) }) { [depthToSpace2x2($0)] }
+        GradCheck().check("depth to space", inputs: [d], forward: { depthToSpace2x2(d) }) { [spaceToDepth2x2($0)] }
+    }
+
     func testEmbeddingAndDropoutGradients() {
         let table = randomTensor([5, 3], seed: 8)
         let ids = [4, 0, 4, 2]

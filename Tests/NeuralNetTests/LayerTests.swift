@@ -88,6 +88,21 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(run(interleave: false), run(interleave: true))
     }
 
+    func testBackwardParametersMatchesFullBackward() {
+        let rng = CounterRNG(seed: 15)
+        let conv = Conv2d(inChannels: 3, outChannels: 5, name: "c", rng: rng)
+        let lin = Linear(inFeatures: 4, outFeatures: 3, name: "l", rng: rng)
+        let x = randomTensor([2, 3, 3, 3], seed: 16), dy = randomTensor([2, 3, 3, 5], seed: 17)
+        let t = randomTensor([5, 4], seed: 18), dt = randomTensor([5, 3], seed: 19)
+        _ = conv.forward(x, save: true); _ = conv.backward(dy)
+        _ = lin.forward(t, save: true); _ = lin.backward(dt)
+        let full = (conv.parameters + lin.parameters).map { $0.grad.toArray() }
+        conv.zeroGrad(); lin.zeroGrad()
+        _ = conv.forward(x, save: true); conv.backwardParameters(dy)
+        _ = lin.forward(t, save: true); lin.backwardParameters(dt)
+        XCTAssertEqual((conv.parameters + lin.parameters).map { $0.grad.toArray() }, full)
+    }
+
     func testDropoutLayerReproducibleAndInactive() {
         let d = Dropout(p: 0.5, rng: CounterRNG(seed: 12), name: "drop")
         let x = Tensor(shape: [64], repeating: 1)

@@ -39,4 +39,19 @@ final class LossTests: XCTestCase {
         lossCheck("pseudo-Huber") { pseudoHuberLoss(p, t, c: 0.1, exampleScale: scales) }
         lossCheck("pseudo-Huber per element") { pseudoHuberLoss(p, t, c: 0.5, exampleScale: scales, perElement: true) }
     }
+
+    func testSoftmaxCrossEntropy() {
+        let logits = randomTensor([3, 5], seed: 2, std: 2), labels = [4, 0, 2]
+        let l = softmaxCrossEntropyLoss(logits, labels: labels)
+        var ref = 0.0
+        for r in 0..<3 {
+            let row = (0..<5).map { Double(logits[r * 5 + $0]) }
+            ref += (log(row.map { exp($0) }.reduce(0, +)) - row[labels[r]]) / 3
+        }
+        XCTAssertEqual(Double(l.value), ref, accuracy: 1e-5)
+        GradCheck().check("cross-entropy", inputs: [logits],
+                          forward: { Tensor(shape: [1], values: [softmaxCrossEntropyLoss(logits, labels: labels).value]) }) { dy in
+            [scaled(softmaxCrossEntropyLoss(logits, labels: labels).gradient, by: dy[0])]
+        }
+    }
 }

@@ -34,6 +34,21 @@ final class NormTests: XCTestCase {
         }
     }
 
+    func testGroupNormWithFusedSiLU() {
+        let x = randomTensor([2, 3, 3, 8], seed: 13), gamma = randomTensor([8], seed: 14), beta = randomTensor([8], seed: 15)
+        let fused = groupNormForward(x, groups: 4, gamma: gamma, beta: beta, silu: true).y
+        let separate = siluForward(groupNormForward(x, groups: 4, gamma: gamma, beta: beta).y)
+        XCTAssertLessThan(maxDifference(fused, separate.toArray().map(Double.init)), 1e-6)
+        GradCheck().check("group norm + SiLU", inputs: [x, gamma, beta],
+                          forward: { groupNormForward(x, groups: 4, gamma: gamma, beta: beta, silu: true).y }) { dy in
+            let (_, stats) = groupNormForward(x, groups: 4, gamma: gamma, beta: beta, silu: true)
+            let gg = Tensor(shape: [8]), gb = Tensor(shape: [8])
+            let dx = groupNormBackward(dy, x: x, stats: stats, groups: 4, gamma: gamma, beta: beta,
+                                       gammaGrad: gg, betaGrad: gb, silu: true)
+            return [dx, gg, gb]
+        }
+    }
+
     func testLayerNormForwardMatchesNaive() {
         let x = randomTensor([4, 7], seed: 7, std: 2), gamma = randomTensor([7], seed: 8), beta = randomTensor([7], seed: 9)
         let (y, _) = layerNormForward(x, gamma: gamma, beta: beta, eps: 1e-5)

@@ -2,7 +2,7 @@
 // one of two duplicate keys silently; safetensors must reject a duplicate tensor name, so
 // objects here keep every (key, value) pair in file order.
 
-public indirect enum JSONValue: Equatable {
+indirect enum JSONValue: Equatable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -10,7 +10,7 @@ public indirect enum JSONValue: Equatable {
     case bool(Bool)
     case null
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case let (.array(x), .array(y)): return x == y
@@ -23,19 +23,19 @@ public indirect enum JSONValue: Equatable {
     }
 }
 
-public struct JSONParseError: Error, CustomStringConvertible {
-    public let message: String
-    public let offset: Int
-    public var description: String { "\(message) at byte \(offset)" }
+struct JSONParseError: Error, CustomStringConvertible {
+    let message: String
+    let offset: Int
+    var description: String { "\(message) at byte \(offset)" }
 }
 
-public struct JSONParser {
+struct JSONParser {
     private let bytes: [UInt8]
     private var i = 0
     private var depth = 0
 
     /// Parses one JSON value; only whitespace may follow it.
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         var p = JSONParser(bytes: bytes)
         let v = try p.value()
         p.skipSpace()

@@ -31,4 +31,11 @@ public final class Linear: Module {
         savedInput = nil
         return linearBackward(dy, x: x, weight: weight.value, weightGrad: weight.grad, biasGrad: bias?.grad)
     }
+
+    /// The parameter half of `backward` only, for a first layer whose input needs no gradient.
+    public func backwardParameters(_ dy: Tensor) {
+        guard let x = savedInput else { preconditionFailure("\(name): backward without a saved forward") }
+        savedInput = nil
+        linearWeightGradient(dy, x: x, weightGrad: weight.grad, biasGrad: bias?.grad)
+    }
 }

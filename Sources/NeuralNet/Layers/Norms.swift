@@ -1,19 +1,21 @@
 import Tensors
 
 /// Group normalisation over [B, …, C] with `groups` groups of consecutive channels:
-/// y = (x − μ_bg)/sqrt(var_bg + ε) · γ + β. Init: γ = 1, β = 0.
+/// y = (x − μ_bg)/sqrt(var_bg + ε) · γ + β, optionally followed by SiLU in the same sweep
+/// (`silu: true`, for the norm → SiLU pairs of residual blocks). Init: γ = 1, β = 0.
 /// Parameters: `<name>.weight` (γ), `<name>.bias` (β).
 public final class GroupNorm: Module {
     public let name: String
     public let groups: Int
     public let eps: Float
+    public let silu: Bool
     public let weight: Parameter
     public let bias: Parameter
     private var saved: (x: Tensor, stats: NormStatistics)?
 
-    public init(groups: Int, channels: Int, eps: Float = 1e-5, name: String) {
+    public init(groups: Int, channels: Int, eps: Float = 1e-5, silu: Bool = false, name: String) {
         precondition(groups > 0 && channels % groups == 0, "\(name): \(channels) channels do not split into \(groups) groups")
-        self.name = name; self.groups = groups; self.eps = eps
+        self.name = name; self.groups = groups; self.eps = eps; self.silu = silu
         weight = Parameter(name: dotted(name, "weight"), value: Tensor(shape: [channels], repeating: 1), decays: false)
         bias = Parameter(name: dotted(name, "bias"), value: Tensor(shape: [channels]), decays: false)
     }
@@ -21,7 +23,7 @@ public final class GroupNorm: Module {
     public var parameters: [Parameter] { [weight, bias] }
 
     public func forward(_ x: Tensor, save: Bool) -> Tensor {
-        let (y, stats) = groupNormForward(x, groups: groups, gamma: weight.value, beta: bias.value, eps: eps)
+        let (y, stats) = groupNormForward(x, groups: groups, gamma: weight.value, beta: bias.value, eps: eps, silu: silu)
         if save { saved = (x, stats) }
         return y
     }
@@ -29,8 +31,8 @@ public final class GroupNorm: Module {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let (x, stats) = saved else { preconditionFailure("\(name): backward without a saved forward") }
         saved = nil
-        return groupNormBackward(dy, x: x, stats: stats, groups: groups, gamma: weight.value,
-                                 gammaGrad: weight.grad, betaGrad: bias.grad)
+        return groupNormBackward(dy, x: x, stats: stats, groups: groups, gamma: weight.value, beta: bias.value,
+                                 gammaGrad: weight.grad, betaGrad: bias.grad, silu: silu)
     }
 }
 

@@ -6,9 +6,9 @@ import Tensors
 //   S = QKᵀ/√D,  P = softmax(S) over keys (masked keys get P = 0),  O = P·V
 // Backward: dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P ∘ (dP − rowsum(dP ∘ P)),
 //           dQ = dS·K/√D,  dK = dSᵀ·Q/√D.
-// Each (example, head) pair is one job of small sgemms plus a softmax; jobs are spread over
-// both cores with OpenBLAS held to one thread, since these products are too small for its
-// threading to pay off. The forward keeps P ([B, H, Tq, Tk]) for the backward.
+// Each (example, head) pair is one job of small products on the micro-kernel (SmallGemm.swift)
+// plus a softmax; jobs are spread over both cores. The forward keeps P ([B, H, Tq, Tk]) for
+// the backward.
 
 /// Rows of a [B·T, ld] matrix used from column `offset` on: lets the kernels read q, k and v
 /// straight out of a fused projection ([B, T, 3C]) without copying them apart.
@@ -24,6 +24,23 @@ public struct RowMajorSlice {
     }
 }
 
+/// Per-core scratch for the attention jobs: packed operands, a score-sized buffer, a transpose
+/// buffer and a pointer table.
+struct AttentionScratch {
+    let storage: TensorStorage
+    let packed: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, transposed: UnsafeMutablePointer<Float>
+    let pointers: UnsafeMutablePointer<UnsafePointer<Float>>
+
+    init(tq: Int, tk: Int, d: Int) {
+        let t = max(tq, tk)
+        let packedCount = max((tk + 15) / 16 * d, (d + 15) / 16 * t) * 16
+        storage = TensorStorage(capacity: packedCount + 2 * tq * tk, zeroed: false)
+        packed = storage.pointer; scores = packed + packedCount; transposed = scores + tq * tk
+        pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 6)
+    }
+    func release() { pointers.deallocate() }
+}
+
 /// out = MHA core over q, k, v slices; returns probabilities [B, H, Tq, Tk].
 /// `keyMask`: [B, Tk] of 0/1 (0 = key ignored), or nil.
 public func attentionForward(q: RowMajorSlice, k: RowMajorSlice, v: RowMajorSlice, out: RowMajorSlice,
@@ -33,17 +50,22 @@ public func attentionForward(q: RowMajorSlice, k: RowMajorSlice, v: RowMajorSlic
     let probs = Tensor(uninitializedShape: [batch, heads, tq, tk])
     let pp = probs.data, mp = keyMask?.data
     let scale = 1 / Float(d).squareRoot()
-    BLAS.singleThreaded {
-        Parallel.forEach(batch * heads) { job in
+    Parallel.forRanges(batch * heads) { jobs in
+        let s = AttentionScratch(tq: tq, tk: tk, d: d)
+        defer { s.release() }
+        for job in jobs {
             let b = job / heads, h = job % heads
             let p = pp + job * tq * tk
-            BLAS.sgemm(transB: true, m: tq, n: tk, k: d, alpha: scale,
-                       a: q.head(b, h, rows: tq, d: d), lda: q.ld, b: k.head(b, h, rows: tk, d: d), ldb: k.ld,
-                       beta: 0, c: p, ldc: tk)
+            let qh = q.head(b, h, rows: tq, d: d), kh = k.head(b, h, rows: tk, d: d), vh = v.head(b, h, rows: tk, d: d)
+            // S = Q·(Kᵀ/√D)
+            packTransposedPanels(kh, n: tk, k: d, ld: k.ld, alpha: scale, into: s.packed)
+            smallGemm(m: tq, n: tk, k: d, rows: { UnsafePointer(qh + $0 * q.ld) }, packed: s.packed, c: p, ldc: tk, pointers: s.pointers)
             let mask = mp.map { UnsafePointer($0 + b * tk) }
             for r in 0..<tq { softmaxRow(p + r * tk, tk, mask: mask) }
-            BLAS.sgemm(m: tq, n: d, k: tk, a: p, lda: tk, b: v.head(b, h, rows: tk, d: d), ldb: v.ld,
-                       beta: 0, c: out.head(b, h, rows: tq, d: d), ldc: out.ld)
+            // O = P·V
+            packPanels(vh, k: tk, n: d, ld: v.ld, into: s.packed)
+            smallGemm(m: tq, n: d, k: tk, rows: { UnsafePointer(p + $0 * tk) }, packed: s.packed,
+                      c: out.head(b, h, rows: tq, d: d), ldc: out.ld, pointers: s.pointers)
         }
     }
     return probs
@@ -56,31 +78,33 @@ public func attentionBackward(dOut: RowMajorSlice, q: RowMajorSlice, k: RowMajor
     checkShape(probs, [batch, heads, tq, tk], "attention backward probabilities")
     let pp = probs.data
     let scale = 1 / Float(d).squareRoot()
-    let chunks = Parallel.chunkCount(batch * heads)
-    Workspace.with(chunks * tq * tk) { scratch in
-        BLAS.singleThreaded {
-            Parallel.forChunks(batch * heads, chunks: chunks) { chunk, jobs in
-                let ds = scratch + chunk * tq * tk
-                for job in jobs {
-                    let b = job / heads, h = job % heads
-                    let p = pp + job * tq * tk
-                    let dO = dOut.head(b, h, rows: tq, d: d)
-                    // dV = Pᵀ·dO
-                    BLAS.sgemm(transA: true, m: tk, n: d, k: tq, a: p, lda: tk, b: dO, ldb: dOut.ld,
-                               beta: 0, c: dv.head(b, h, rows: tk, d: d), ldc: dv.ld)
-                    // dP = dO·Vᵀ, then dS in place
-                    BLAS.sgemm(transB: true, m: tq, n: tk, k: d, a: dO, lda: dOut.ld,
-                               b: v.head(b, h, rows: tk, d: d), ldb: v.ld, beta: 0, c: ds, ldc: tk)
-                    for r in 0..<tq { softmaxRowBackward(p + r * tk, ds + r * tk, ds + r * tk, tk) }
-                    // dQ = dS·K/√D,  dK = dSᵀ·Q/√D
-                    BLAS.sgemm(m: tq, n: d, k: tk, alpha: scale, a: ds, lda: tk,
-                               b: k.head(b, h, rows: tk, d: d), ldb: k.ld,
-                               beta: 0, c: dq.head(b, h, rows: tq, d: d), ldc: dq.ld)
-                    BLAS.sgemm(transA: true, m: tk, n: d, k: tq, alpha: scale, a: ds, lda: tk,
-                               b: q.head(b, h, rows: tq, d: d), ldb: q.ld,
-                               beta: 0, c: dk.head(b, h, rows: tk, d: d), ldc: dk.ld)
-                }
-            }
+    Parallel.forRanges(batch * heads) { jobs in
+        let s = AttentionScratch(tq: tq, tk: tk, d: d)
+        defer { s.release() }
+        let ds = s.scores, t = s.transposed
+        for job in jobs {
+            let b = job / heads, h = job % heads
+            let p = pp + job * tq * tk
+            let dO = dOut.head(b, h, rows: tq, d: d)
+            let qh = q.head(b, h, rows: tq, d: d), kh = k.head(b, h, rows: tk, d: d), vh = v.head(b, h, rows: tk, d: d)
+            // dV = Pᵀ·dO
+            transpose(p, rows: tq, cols: tk, into: t)
+            packPanels(dO, k: tq, n: d, ld: dOut.ld, into: s.packed)
+            smallGemm(m: tk, n: d, k: tq, rows: { UnsafePointer(t + $0 * tq) }, packed: s.packed,
+                      c: dv.head(b, h, rows: tk, d: d), ldc: dv.ld, pointers: s.pointers)
+            // dP = dO·Vᵀ, then dS = P ∘ (dP − ⟨P, dP⟩) in place
+            packTransposedPanels(vh, n: tk, k: d, ld: v.ld, into: s.packed)
+            smallGemm(m: tq, n: tk, k: d, rows: { UnsafePointer(dO + $0 * dOut.ld) }, packed: s.packed, c: ds, ldc: tk, pointers: s.pointers)
+            for r in 0..<tq { softmaxRowBackward(p + r * tk, ds + r * tk, ds + r * tk, tk) }
+            // dQ = dS·K/√D
+            packPanels(kh, k: tk, n: d, ld: k.ld, alpha: scale, into: s.packed)
+            smallGemm(m: tq, n: d, k: tk, rows: { UnsafePointer(ds + $0 * tk) }, packed: s.packed,
+                      c: dq.head(b, h, rows: tq, d: d), ldc: dq.ld, pointers: s.pointers)
+            // dK = dSᵀ·Q/√D
+            transpose(ds, rows: tq, cols: tk, into: t)
+            packPanels(qh, k: tq, n: d, ld: q.ld, alpha: scale, into: s.packed)
+            smallGemm(m: tk, n: d, k: tq, rows: { UnsafePointer(t + $0 * tq) }, packed: s.packed,
+                      c: dk.head(b, h, rows: tk, d: d), ldc: dk.ld, pointers: s.pointers)
         }
     }
 }

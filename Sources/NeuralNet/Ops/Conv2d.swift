@@ -27,15 +27,28 @@ public func conv2dForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
 /// Backward of `conv2dForward`: adds into `weightGrad` and `biasGrad`, returns dx.
 public func conv2dBackward(_ dy: Tensor, x: Tensor, weight: Tensor,
                            weightGrad: Tensor, biasGrad: Tensor?) -> Tensor {
-    let (b, h, w, ci, co, k) = convShapes(x, weight, nil, "conv2d backward")
+    conv2dWeightGradient(dy, x: x, weightGrad: weightGrad, biasGrad: biasGrad)
+    return conv2dInputGradient(dy, weight: weight)
+}
+
+/// dW += Σ_p X[p + off_t]ᵀ·dY[p] and db += Σ_p dY[p] (the parameter half of the backward).
+public func conv2dWeightGradient(_ dy: Tensor, x: Tensor, weightGrad: Tensor, biasGrad: Tensor?) {
+    let (b, h, w, ci, co, k) = convShapes(x, weightGrad, nil, "conv2d backward")
     checkShape(dy, [b, h, w, co], "conv2d backward dy")
-    checkSameShape(weightGrad, weight, "conv2d backward weight grad")
     if let biasGrad {
         checkShape(biasGrad, [co], "conv2d backward bias grad")
         addColumnSums(dy.data, rows: b * h * w, columns: co, into: biasGrad.data)
     }
     convWeightGrad(x.data, dy.data, batch: b, h: h, w: w, cin: ci, cout: co, kernel: k, into: weightGrad.data)
-    let dx = Tensor(uninitializedShape: x.shape)
+}
+
+/// dX = the convolution of dY with the flipped, transposed kernel (the input half of the backward).
+public func conv2dInputGradient(_ dy: Tensor, weight: Tensor) -> Tensor {
+    precondition(dy.rank == 4 && weight.rank == 4 && dy.shape[3] == weight.shape[3],
+                 "conv2d backward: shape mismatch: dy \(dy.shape) vs weight \(weight.shape)")
+    let (b, h, w, co) = (dy.shape[0], dy.shape[1], dy.shape[2], dy.shape[3])
+    let k = weight.shape[0], ci = weight.shape[2]
+    let dx = Tensor(uninitializedShape: [b, h, w, ci])
     let packed = packConvWeights(weight.data, taps: k * k, cin: ci, cout: co, adjoint: true)
     implicitConv(dy.data, batch: b, h: h, w: w, cin: co, kernel: k, packed: packed.data, cout: ci,
                  bias: nil, out: dx.data)
@@ -75,74 +88,136 @@ func packConvWeights(_ w: UnsafePointer<Float>, taps: Int, cin: Int, cout: Int, 
 }
 
 /// out[p][o] = bias[o] + Σ_t Σ_i input[p + off_t][i] · packed[o/16][t][i][o%16] over all
-/// B·H·W positions p, in blocks of six rows spread over both cores.
+/// B·H·W positions p, in blocks of six rows spread over both cores. A 3×3 kernel first copies
+/// the input into a zero-bordered [B, H+2, W+2, C] buffer: then the three taps of one kernel
+/// row are 3·C adjacent Floats, so each output row needs three pointers and no bounds tests.
 func implicitConv(_ input: UnsafePointer<Float>, batch: Int, h: Int, w: Int, cin: Int, kernel: Int,
                   packed: UnsafePointer<Float>, cout: Int, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
-    let taps = kernel * kernel, half = kernel / 2
     let positions = batch * h * w, blocks = (positions + 5) / 6, panels = (cout + 15) / 16
-    let zeros = Tensor(shape: [cin])
-    let zp = UnsafePointer(zeros.data)
+    let pad = kernel / 2, ph = h + 2 * pad, pw = w + 2 * pad
+    let padded: TensorStorage? = pad == 0 ? nil : padImages(input, batch: batch, h: h, w: w, c: cin)
+    let source = padded.map { UnsafePointer($0.pointer) } ?? input
+    let lineTaps = kernel, k = kernel * cin          // per kernel row: K adjacent positions
     Parallel.forRanges(blocks, grain: 8) { range in
-        let pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: taps * 6)
+        let pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: lineTaps * 6)
         defer { pointers.deallocate() }
         for block in range {
             let p0 = block * 6
             for r in 0..<6 {
-                let p = p0 + r
-                guard p < positions else { for t in 0..<taps { pointers[t * 6 + r] = zp }; continue }
+                let p = min(p0 + r, positions - 1)       // rows past the end repeat the last (not stored)
                 let xx = p % w, yy = (p / w) % h, image = p / (w * h)
-                for t in 0..<taps {
-                    let iy = yy + t / kernel - half, ix = xx + t % kernel - half
-                    pointers[t * 6 + r] = (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                        ? input + ((image * h + iy) * w + ix) * cin : zp
+                for ky in 0..<lineTaps {
+                    pointers[ky * 6 + r] = source + ((image * ph + yy + ky) * pw + xx) * cin
                 }
             }
             let rows = min(6, positions - p0)
             for panel in 0..<panels {
                 let add = bias.map { (load8($0 + panel * 16), load8($0 + panel * 16 + 8)) } ?? (Vec8(), Vec8())
-                pointerRowsTile(pointers, taps: taps, k: cin, packed: packed + panel * taps * cin * 16, add: add,
+                pointerRowsTile(pointers, taps: lineTaps, k: k, packed: packed + panel * kernel * k * 16, add: add,
                                 c: out + p0 * cout + panel * 16, ldc: cout, rows: rows, cols: min(16, cout - panel * 16))
             }
         }
     }
 }
 
+/// [B, H, W, C] → [B, H+2, W+2, C] with a one-position zero border.
+func padImages(_ x: UnsafePointer<Float>, batch: Int, h: Int, w: Int, c: Int) -> TensorStorage {
+    let ph = h + 2, pw = w + 2
+    let out = TensorStorage(capacity: batch * ph * pw * c, zeroed: false)
+    let op = out.pointer
+    Parallel.forEach(batch * ph, grain: 4) { line in
+        let image = line / ph, y = line % ph
+        let dst = op + line * pw * c
+        if y == 0 || y == ph - 1 { dst.update(repeating: 0, count: pw * c); return }
+        dst.update(repeating: 0, count: c)
+        dst.advanced(by: c).update(from: x + (image * h + y - 1) * w * c, count: w * c)
+        dst.advanced(by: (pw - 1) * c).update(repeating: 0, count: c)
+    }
+    return out
+}
+
 /// dW[t][i][o] += Σ_p x[p + off_t][i] · dy[p][o], one image at a time (per-core partial sums).
+/// Per image, dY is packed once into 16-column panels ([panel][p][16]) and the zero-bordered
+/// input once into 6-channel panels ([block][padded position][6]); the input shifted by a tap
+/// is then an offset into the packed panel, one run per output row, so each 6×16 tile of dW
+/// streams two contiguous panels from cache through `packedTile`.
 func convWeightGrad(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, h: Int, w: Int,
                     cin: Int, cout: Int, kernel: Int, into dW: UnsafeMutablePointer<Float>) {
-    let taps = kernel * kernel, half = kernel / 2, size = taps * cin * cout
+    let taps = kernel * kernel, pad = kernel / 2, size = taps * cin * cout
+    let positions = h * w, pw = w + 2 * pad, padded = (h + 2 * pad) * pw
+    let iBlocks = (cin + 5) / 6, oPanels = (cout + 15) / 16
+    let rowsPerBlock = max(1, 256 / w)                  // ~256 positions of dY (16 KB per panel) in L1
     let chunks = Parallel.chunkCount(batch)
     let partials = Tensor(shape: [max(chunks - 1, 0) * size])    // chunk 0 adds into dW directly
     let pp = partials.data
     Parallel.forChunks(batch, chunks: chunks) { chunk, images in
         let target = chunk == 0 ? dW : pp + (chunk - 1) * size
-        let segments = UnsafeMutablePointer<(Int, Int, Int)>.allocate(capacity: max(h, 1))
-        defer { segments.deallocate() }
+        let scratch = TensorStorage(capacity: padded * iBlocks * 6 + positions * oPanels * 16, zeroed: false)
+        let packedX = scratch.pointer, packedDY = scratch.pointer + padded * iBlocks * 6
         for image in images {
+            packColumns(dy + image * positions * cout, rows: positions, columns: cout, ld: cout, into: packedDY)
+            packPaddedBlocks(x + image * positions * cin, h: h, w: w, c: cin, pad: pad, into: packedX)
             for t in 0..<taps {
-                let dyOff = t / kernel - half, dxOff = t % kernel - half
-                let y0 = max(0, -dyOff), y1 = min(h, h - dyOff), x0 = max(0, -dxOff), x1 = min(w, w - dxOff)
-                guard y0 < y1 && x0 < x1 else { continue }
-                var count = 0
-                if x0 == 0 && x1 == w {
-                    // Whole rows: one contiguous run.
-                    let p = (image * h + y0) * w
-                    segments[0] = ((p + dyOff * w) * cin, p * cout, (y1 - y0) * w); count = 1
-                } else {
-                    for y in y0..<y1 {
-                        let p = (image * h + y) * w + x0
-                        segments[count] = ((p + dyOff * w + dxOff) * cin, p * cout, x1 - x0); count += 1
-                    }
-                }
-                for i0 in stride(from: 0, to: cin, by: 6) {
-                    for o0 in stride(from: 0, to: cout, by: 16) {
-                        transposedProductTile(a: x + i0, lda: cin, b: dy + o0, ldb: cout, segments: segments, segmentCount: count,
-                                              c: target + (t * cin + i0) * cout + o0, ldc: cout,
-                                              rows: min(6, cin - i0), cols: min(16, cout - o0))
+                let ky = t / kernel, kx = t % kernel
+                for y0 in stride(from: 0, to: h, by: rowsPerBlock) {
+                    let rows = min(rowsPerBlock, h - y0)
+                    for o in 0..<oPanels {
+                        for i in 0..<iBlocks {
+                            packedTile(a: packedX + (i * padded + (y0 + ky) * pw + kx) * 6, aStride: pw * 6,
+                                       b: packedDY + (o * positions + y0 * w) * 16, segments: rows, count: w,
+                                       c: target + (t * cin + i * 6) * cout + o * 16, ldc: cout,
+                                       rows: min(6, cin - i * 6), cols: min(16, cout - o * 16))
+                        }
                     }
                 }
             }
         }
     }
     for chunk in 1..<max(chunks, 1) { vaccumulate(dW, pp + (chunk - 1) * size, size) }
+}
+
+/// out[panel][r][j] = m[r·ld + panel·16 + j], zero past `columns` (16-wide panels).
+func packColumns(_ m: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int, into out: UnsafeMutablePointer<Float>) {
+    let panels = (columns + 15) / 16
+    for panel in 0..<panels {
+        let n = min(16, columns - panel * 16)
+        let dst = out + panel * rows * 16
+        for r in 0..<rows {
+            let d = dst + r * 16, src = m + r * ld + panel * 16
+            if n == 16 { store8(load8(src), d); store8(load8(src + 8), d + 8) }       // inline, no memmove call
+            else { for j in 0..<16 { d[j] = j < n ? src[j] : 0 } }
+        }
+    }
+}
+
+/// out[block][(y + pad)·(W + 2pad) + x + pad][r] = x[y][x][block·6 + r] for one image, with a
+/// `pad`-wide zero border and zeros for channels past `c`.
+func packPaddedBlocks(_ x: UnsafePointer<Float>, h: Int, w: Int, c: Int, pad: Int, into out: UnsafeMutablePointer<Float>) {
+    let blocks = (c + 5) / 6, pw = w + 2 * pad, padded = (h + 2 * pad) * pw
+    let full = c / 6
+    if pad > 0 {
+        for block in 0..<blocks {
+            let base = out + block * padded * 6
+            base.update(repeating: 0, count: pad * pw * 6)                               // top rows
+            (base + (h + pad) * pw * 6).update(repeating: 0, count: pad * pw * 6)        // bottom rows
+            for y in 0..<h {
+                let line = base + (y + pad) * pw * 6
+                line.update(repeating: 0, count: pad * 6)
+                (line + (w + pad) * 6).update(repeating: 0, count: pad * 6)
+            }
+        }
+    }
+    for y in 0..<h {
+        for xx in 0..<w {
+            let src = x + (y * w + xx) * c, q = (y + pad) * pw + xx + pad
+            for block in 0..<full {
+                let d = out + (block * padded + q) * 6, s = src + block * 6
+                d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
+            }
+            if full < blocks {
+                let d = out + (full * padded + q) * 6, s = src + full * 6, n = c - full * 6
+                for r in 0..<6 { d[r] = r < n ? s[r] : 0 }
+            }
+        }
+    }
 }

@@ -6,10 +6,13 @@ import Tensors
 //   μ_bg, r_bg = 1 / sqrt(var_bg + ε),  x̂ = (x − μ)·r,  y = x̂·γ_c + β_c
 // Both passes fold the per-group statistics into per-channel coefficients so the sweep over
 // the N×C activations is one multiply-add per element. Work is split across examples.
+// With `silu: true` the op is SiLU(GroupNorm(x)) in one sweep (the pair every residual block
+// uses): the forward applies SiLU as it writes, and the backward recomputes z = GroupNorm(x)
+// per example to form dz = dy·SiLU'(z) in a per-core scratch before the usual backward.
 
-/// y = GroupNorm(x) for x: [B, …, C] (rank ≥ 2), γ, β: [C]. Stats are [B, G].
-public func groupNormForward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, eps: Float = 1e-5)
-    -> (y: Tensor, stats: NormStatistics) {
+/// y = GroupNorm(x) (or SiLU of it) for x: [B, …, C] (rank ≥ 2), γ, β: [C]. Stats are [B, G].
+public func groupNormForward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tensor, eps: Float = 1e-5,
+                             silu: Bool = false) -> (y: Tensor, stats: NormStatistics) {
     precondition(x.rank >= 2, "group norm: input must be [B, …, C], got \(x.shape)")
     let b = x.shape[0], c = x.shape[x.rank - 1]
     precondition(groups > 0 && c % groups == 0, "group norm: \(c) channels do not split into \(groups) groups")
@@ -49,6 +52,7 @@ public func groupNormForward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tens
             for i in 0..<n {
                 let row = xe + i * c, out = ye + i * c
                 for ch in 0..<c { out[ch] = row[ch] * s1[ch] + s2[ch] }
+                if silu { siluInPlace(out, c) }
             }
         }
     }
@@ -58,8 +62,9 @@ public func groupNormForward(_ x: Tensor, groups: Int, gamma: Tensor, beta: Tens
 /// Backward of `groupNormForward`. With g = dy·γ and means over the group's N·Cg values,
 ///   dx = r·(g − mean(g) − x̂·mean(g·x̂)),  dγ_c += Σ dy·x̂,  dβ_c += Σ dy.
 /// Per channel: S1 = Σ_n dy, S2 = Σ_n dy·x, so Σ dy·x̂ = r(S2 − μ S1) and dx = dy·A + x·B + D.
-public func groupNormBackward(_ dy: Tensor, x: Tensor, stats: NormStatistics, groups: Int, gamma: Tensor,
-                              gammaGrad: Tensor, betaGrad: Tensor) -> Tensor {
+public func groupNormBackward(_ dy: Tensor, x: Tensor, stats: NormStatistics, groups: Int, gamma: Tensor, beta: Tensor? = nil,
+                              gammaGrad: Tensor, betaGrad: Tensor, silu: Bool = false) -> Tensor {
+    precondition(!silu || beta != nil, "group norm backward: the fused SiLU needs beta to recompute its input")
     checkSameShape(dy, x, "group norm backward")
     let b = x.shape[0], c = x.shape[x.rank - 1], cg = c / groups
     let n = x.count / max(b * c, 1)
@@ -74,11 +79,25 @@ public func groupNormBackward(_ dy: Tensor, x: Tensor, stats: NormStatistics, gr
     let count = Float(n * cg)
     Parallel.forChunks(b, chunks: chunks) { chunk, range in
         let dgAcc = pp + chunk * 2 * c, dbAcc = dgAcc + c
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * c)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * c + (silu ? n * c + 16 : 0))
         defer { scratch.deallocate() }
-        let s1 = scratch, s2 = scratch + c, s3 = scratch + 2 * c
+        let s1 = scratch, s2 = scratch + c, s3 = scratch + 2 * c, dz = scratch + 3 * c
         for e in range {
-            let xe = xp + e * n * c, dye = dyp + e * n * c, dxe = dxp + e * n * c
+            let xe = xp + e * n * c, dxe = dxp + e * n * c
+            var dye = UnsafePointer(dyp + e * n * c)
+            if silu {
+                // z = x·a + s with a = rγ, s = β − μa; dz = dy·SiLU'(z).
+                for ch in 0..<c {
+                    let g = ch / cg, r = rp[e * groups + g]
+                    s1[ch] = r * gp[ch]; s2[ch] = beta!.data[ch] - mp[e * groups + g] * s1[ch]
+                }
+                for i in 0..<n {
+                    let xr = xe + i * c, out = dz + i * c
+                    for ch in 0..<c { out[ch] = xr[ch] * s1[ch] + s2[ch] }
+                    siluGradInPlace(out, dye + i * c, c)
+                }
+                dye = UnsafePointer(dz)
+            }
             s1.update(repeating: 0, count: c); s2.update(repeating: 0, count: c)
             for i in 0..<n {
                 let xr = xe + i * c, dr = dye + i * c
@@ -113,4 +132,18 @@ public func groupNormBackward(_ dy: Tensor, x: Tensor, stats: NormStatistics, gr
         vaccumulate(betaGrad.data, pp + chunk * 2 * c + c, c)
     }
     return dx
+}
+
+/// row[i] = SiLU(row[i]) for i in 0..<n.
+@inline(__always) func siluInPlace(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { let v = load8(row + i); store8(v * vsigmoid(v), row + i); i += 8 }
+    while i < n { let v = Vec8(repeating: row[i]); row[i] = (v * vsigmoid(v))[0]; i += 1 }
+}
+
+/// z[i] ← dy[i] · SiLU'(z[i]) for i in 0..<n.
+@inline(__always) func siluGradInPlace(_ z: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(load8(dy + i) * siluDerivative(load8(z + i)), z + i); i += 8 }
+    while i < n { z[i] = dy[i] * siluDerivative(Vec8(repeating: z[i]))[0]; i += 1 }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 // The reductions the losses need (ALGORITHMS.md §2 and §5). The batch is the first axis of
@@ -52,6 +53,29 @@ public func pseudoHuberLoss(_ prediction: Tensor, _ target: Tensor, c: Float,
         for j in 0..<d { grad[j] = coeff * delta[j] }
         return root - cc
     }
+}
+
+/// Softmax cross-entropy over the classes of each row: logits [N, K], labels in 0..<K.
+///   L_n = log Σ_k exp(z_k) − z_label,  dL_n/dz = softmax(z) − onehot(label);  value = mean_n L_n.
+public func softmaxCrossEntropyLoss(_ logits: Tensor, labels: [Int]) -> LossResult {
+    precondition(logits.rank == 2 && logits.shape[0] == labels.count && logits.shape[0] > 0,
+                 "cross-entropy: shape mismatch: logits \(logits.shape) vs \(labels.count) labels")
+    let (n, k) = (logits.shape[0], logits.shape[1])
+    let grad = softmaxForward(logits)
+    var losses = [Float](repeating: 0, count: n)
+    let gp = grad.data, zp = logits.data
+    for r in 0..<n {
+        let label = labels[r]
+        precondition(label >= 0 && label < k, "cross-entropy: label \(label) outside 0..<\(k)")
+        // log p_label = z_label − max − log Σ exp(z − max), in double for the log.
+        let m = vmax(zp + r * k, k)
+        var z = 0.0
+        for j in 0..<k { z += Foundation.exp(Double(zp[r * k + j] - m)) }
+        losses[r] = Float(Foundation.log(z) - Double(zp[r * k + label] - m))
+        gp[r * k + label] -= 1
+    }
+    grad.scale(by: 1 / Float(n))
+    return LossResult(value: losses.reduce(0, +) / Float(n), perExample: losses, gradient: grad)
 }
 
 /// Runs `perExample(Δ, gradOut, d, s)` for each example (Δ already scaled, in a scratch row);

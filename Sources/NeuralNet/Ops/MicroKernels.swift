@@ -11,14 +11,6 @@ import Tensors
 // Vector loads may run up to 15 Floats past the last valid column; every Tensor storage keeps
 // `TensorStorage.slack` readable Floats at its end for that, and the extra lanes are never stored.
 
-@inline(__always) func fma8(_ acc: Vec8, _ a: Vec8, _ b: Vec8) -> Vec8 {
-#if MSCM_FMA
-    return acc.addingProduct(a, b)
-#else
-    return acc + a * b
-#endif
-}
-
 /// A 6×16 accumulator tile.
 struct Tile6x16 {
     var c00 = Vec8(), c01 = Vec8(), c10 = Vec8(), c11 = Vec8(), c20 = Vec8(), c21 = Vec8()
@@ -98,21 +90,21 @@ func pointerRowsTile(_ rowPointers: UnsafePointer<UnsafePointer<Float>>, taps: I
     tile.store(c, ldc: ldc, rows: rows, cols: cols, add: add)
 }
 
-/// C[6×16] += Σ over segments s, steps i of A[s][i·lda + r] · B[s][i·ldb + j]: six
-/// consecutive columns of A (broadcast) against 16 consecutive columns of B, summed over the
-/// rows of several segments. `segments` gives (aStart, bStart, count) triples.
+/// C[6×16] += Σ_s Σ_i A_s[i][r] · B[s·count + i][j] over `segments` runs of `count` steps, with
+/// both operands packed: A as [step][6] (the six broadcast values side by side), B as [step][16]
+/// contiguous across runs; run s of A starts at a + s·aStride.
+/// One flat loop (the A pointer jumps between runs) keeps all twelve accumulators in registers;
+/// a nested loop here made the compiler spill one of them on every step.
 @inline(never)
-func transposedProductTile(a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                           segments: UnsafePointer<(Int, Int, Int)>, segmentCount: Int,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
+func packedTile(a: UnsafePointer<Float>, aStride: Int, b: UnsafePointer<Float>,
+                segments: Int, count: Int, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int) {
     var tile = Tile6x16()
-    for s in 0..<segmentCount {
-        let (aStart, bStart, n) = segments[s]
-        var ap = a + aStart, bp = b + bStart
-        for _ in 0..<n {
-            tile.update(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], load8(bp), load8(bp + 8))
-            ap += lda; bp += ldb
-        }
+    var ap = a, bp = b, left = count
+    let gap = aStride - count * 6
+    for _ in 0..<(segments * count) {
+        tile.update(ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], load8(bp), load8(bp + 8))
+        ap += 6; bp += 16; left -= 1
+        if left == 0 { ap += gap; left = count }
     }
     tile.accumulate(into: c, ldc: ldc, rows: rows, cols: cols)
 }

@@ -76,3 +76,39 @@ public func upsample2xBackward(_ dy: Tensor, inputShape: [Int]) -> Tensor {
     }
     return dx
 }
+
+// Space-to-depth (2×2 patches → channels) and its inverse: exact permutations, so each one's
+// backward is the other.
+//   spaceToDepth: y(b, i, j, (a·2 + c)·C + ch) = x(b, 2i + a, 2j + c, ch)
+
+/// [B, H, W, C] → [B, H/2, W/2, 4C] (H and W even).
+public func spaceToDepth2x2(_ x: Tensor) -> Tensor {
+    precondition(x.rank == 4 && x.shape[1] % 2 == 0 && x.shape[2] % 2 == 0,
+                 "space to depth: input must be [B, H, W, C] with even H and W, got \(x.shape)")
+    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let y = Tensor(uninitializedShape: [b, h / 2, w / 2, 4 * c])
+    permute2x2(x.data, y.data, batch: b, h: h, w: w, c: c, toDepth: true)
+    return y
+}
+
+/// [B, H, W, 4C] → [B, 2H, 2W, C].
+public func depthToSpace2x2(_ x: Tensor) -> Tensor {
+    precondition(x.rank == 4 && x.shape[3] % 4 == 0, "depth to space: input must be [B, H, W, 4C], got \(x.shape)")
+    let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3] / 4)
+    let y = Tensor(uninitializedShape: [b, 2 * h, 2 * w, c])
+    permute2x2(y.data, x.data, batch: b, h: 2 * h, w: 2 * w, c: c, toDepth: false)
+    return y
+}
+
+/// Copies between the spatial tensor `space` [B, H, W, C] and `depth` [B, H/2, W/2, 4C].
+func permute2x2(_ space: UnsafeMutablePointer<Float>, _ depth: UnsafeMutablePointer<Float>,
+                batch: Int, h: Int, w: Int, c: Int, toDepth: Bool) {
+    Parallel.forEach(batch * h, grain: 4) { line in          // one spatial row
+        let y = line % h, image = line / h
+        for x in 0..<w {
+            let s = space + ((image * h + y) * w + x) * c
+            let d = depth + ((image * (h / 2) + y / 2) * (w / 2) + x / 2) * 4 * c + ((y % 2) * 2 + x % 2) * c
+            if toDepth { d.update(from: s, count: c) } else { s.update(from: d, count: c) }
+        }
+    }
+}

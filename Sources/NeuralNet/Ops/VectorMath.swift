@@ -5,7 +5,7 @@
 // No fused multiply-add is requested explicitly: without FMA hardware it would become a
 // library call per lane.
 
-public typealias Vec8 = SIMD8<Float>
+typealias Vec8 = SIMD8<Float>
 
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> Vec8 {
     UnsafeRawPointer(p).loadUnaligned(as: Vec8.self)
@@ -25,14 +25,14 @@ public typealias Vec8 = SIMD8<Float>
     let magic = Vec8(repeating: 12_582_912)
     let t = x * 1.442_695_04 + magic
     let n = t - magic
-    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    let r = fma8(fma8(x, n, Vec8(repeating: -0.693_359_375)), n, Vec8(repeating: 2.121_944_4e-4))
     var p = Vec8(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    p = p * (r * r) + r + 1
+    p = fma8(Vec8(repeating: 1.398_199_950_7e-3), p, r)
+    p = fma8(Vec8(repeating: 8.333_451_907_3e-3), p, r)
+    p = fma8(Vec8(repeating: 4.166_579_589_4e-2), p, r)
+    p = fma8(Vec8(repeating: 1.666_666_545_9e-1), p, r)
+    p = fma8(Vec8(repeating: 5.000_000_120_1e-1), p, r)
+    p = fma8(r + 1, p, r * r)
     let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return p * unsafeBitCast(bits, to: Vec8.self)
 }
@@ -54,10 +54,10 @@ public typealias Vec8 = SIMD8<Float>
     let ax = x.replacing(with: -x, where: x .< 0)
     let t = 1 / (1 + 0.327_591_1 * ax)
     var poly = Vec8(repeating: 1.061_405_429)
-    poly = poly * t - 1.453_152_027
-    poly = poly * t + 1.421_413_741
-    poly = poly * t - 0.284_496_736
-    poly = poly * t + 0.254_829_592
+    poly = fma8(Vec8(repeating: -1.453_152_027), poly, t)
+    poly = fma8(Vec8(repeating: 1.421_413_741), poly, t)
+    poly = fma8(Vec8(repeating: -0.284_496_736), poly, t)
+    poly = fma8(Vec8(repeating: 0.254_829_592), poly, t)
     poly = poly * t
     let y = 1 - poly * vexp(-ax * ax)
     return y.replacing(with: -y, where: x .< 0)
@@ -66,6 +66,15 @@ public typealias Vec8 = SIMD8<Float>
 /// Scalar versions for the tails of loops whose length is not a multiple of 8.
 @inline(__always) func sexp(_ x: Float) -> Float { vexp(Vec8(repeating: x))[0] }
 @inline(__always) func serf(_ x: Float) -> Float { verf(Vec8(repeating: x))[0] }
+
+/// acc + a·b, fused into one rounding when the build targets FMA hardware (MSCM_FMA).
+@inline(__always) func fma8(_ acc: Vec8, _ a: Vec8, _ b: Vec8) -> Vec8 {
+#if MSCM_FMA
+    return acc.addingProduct(a, b)
+#else
+    return acc + a * b
+#endif
+}
 
 /// Σ p[i] for i in 0..<n, with eight partial sums.
 @inline(__always) func vsum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
