@@ -2,13 +2,15 @@
 // mscm — multistep consistency distillation as a service.
 // No Swift package dependencies: three system C libraries (libpq, OpenBLAS+LAPACKE, libpng),
 // each wrapped in a system-library target found through pkg-config.
+import Foundation
 import PackageDescription
 
 // Hot kernels index raw buffers; release builds drop the bounds checks the debug build keeps.
 // They also use the build machine's vector unit when it has AVX2 and FMA: the engine's matrix
 // micro-kernels (NeuralNet/Ops/MicroKernels.swift) need fused multiply-add to reach BLAS speed.
-let cpuFlags = Set(((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
-    .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+let cpuInfo: String = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+let flagLine: Substring = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) ?? ""
+let cpuFlags: Set<String> = Set(flagLine.split(separator: " ").map { String($0) })
 let vectorFlags = cpuFlags.isSuperset(of: ["avx2", "fma"]) ? ["-target-cpu", "haswell", "-DMSCM_FMA"] : []
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + vectorFlags, .when(configuration: .release))]
 
@@ -21,7 +23,7 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets"]),
     ("EvaluationTests", ["Evaluation", "Tensors"]),
     ("JobQueueTests", ["JobQueue"]),
-    ("JobsTests", ["Jobs", "JobQueue"]),
+    ("JobsTests", ["Jobs", "JobQueue", "Models"]),
 ]
 
 let package = Package(

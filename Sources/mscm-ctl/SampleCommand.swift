@@ -8,7 +8,7 @@ import Models
 let sampleCommand = Command(
     name: "sample",
     summary: "Draw pictures from a model file (a prompt, or a labelled grid of prompts × seeds).",
-    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X]",
+    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
     flags: [.value("model", "FILE", "model file (a teacher from train-teacher); required"),
             .value("prompt", "TEXT", "one caption"),
             .value("prompts", "FILE", "a prompt file, one caption per line ('#' comments), e.g. Prompts/heldout.txt"),
@@ -18,7 +18,8 @@ let sampleCommand = Command(
             .value("guidance", "W", "classifier-free guidance w (default 3; 0 = conditional only)"),
             .value("seed", "K", "seed of the initial noise (default 0)"),
             .value("seeds", "S", "columns of the grid: seeds K … K+S−1 (default 1)"),
-            .value("scale", "X", "enlarge each tile X times (default 4 for grids, 1 for a single picture)")]
+            .value("scale", "X", "enlarge each tile X times (default 4 for grids, 1 for a single picture)"),
+            .value("columns", "C", "lay the grid out C tiles to a row, each captioned (default: a row per prompt, a column per seed)")]
 ) { flags in
     let cmd = "mscm-ctl sample"
     guard let modelPath = flags.string("model") else { throw UsageError("\(cmd): --model is required") }
@@ -41,6 +42,7 @@ let sampleCommand = Command(
     let seeds = try flags.int("seeds", default: 1, range: 1...256)!
     let single = prompts.count == 1 && seeds == 1
     let scale = try flags.int("scale", default: single ? 1 : 4, range: 1...64)!
+    let columns = try flags.int("columns", range: 1...1024)
     guard outPath.lowercased().hasSuffix(".png") else { throw UsageError("\(cmd): --out must name a .png file, got '\(outPath)'") }
 
     let file = try ModelFile.load(URL(fileURLWithPath: modelPath))
@@ -52,7 +54,8 @@ let sampleCommand = Command(
     } else {
         let title = "\(file.kind) '\(file.model.config.preset)', \(sampler.rawValue) \(steps) steps, w = \(guidance)"
         picture = try TextToImageSampling.grid(file.model, prompts: prompts, seed: seed, seeds: seeds, sampler: sampler,
-                                               steps: steps, guidance: guidance, xvar: file.xvar, scale: scale, title: title)
+                                               steps: steps, guidance: guidance, xvar: file.xvar, scale: scale, columns: columns,
+                                               title: title)
     }
     try PNGCodec.write(picture, to: URL(fileURLWithPath: outPath))
     print("wrote \(outPath) (\(prompts.count) prompt(s) × \(seeds) seed(s), \(picture.width)×\(picture.height))")

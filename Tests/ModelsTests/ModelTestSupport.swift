@@ -8,7 +8,7 @@ import Diffusion
 
 func normalTensor(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
     let t = Tensor(shape: shape)
-    GaussianNoise.fill(t.buffer, CounterRNG(seed: seed), stream: 77)
+    CounterRNG(seed: seed).fillNormal(t.buffer, stream: 77)
     if std != 1 { for i in 0..<t.count { t[i] *= std } }
     return t
 }
@@ -32,7 +32,7 @@ func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Float {
 func perturbParameters(_ module: Module, seed: UInt64, std: Float = 0.2) {
     for (k, p) in module.parameters.enumerated() {
         let rng = CounterRNG(seed: seed)
-        for i in 0..<p.value.count { p.value[i] += std * GaussianNoise.normal(rng, stream: UInt64(k), index: UInt64(i)) }
+        for i in 0..<p.value.count { p.value[i] += std * rng.normal(stream: UInt64(k), index: UInt64(i)) }
     }
 }
 

@@ -58,6 +58,11 @@ final class TextToImageSamplingTests: XCTestCase {
                                                 steps: 2, guidance: 1, xvar: nil, scale: 2)
         XCTAssertGreaterThan(grid.width, 3 * 32)
         XCTAssertGreaterThan(grid.height, 2 * 32)
+        let flowing = try TextToImageSampling.grid(model, prompts: testCaptions, seed: 0, seeds: 1, sampler: .ddim, steps: 2,
+                                                   guidance: 1, xvar: nil, scale: 2, columns: 2)
+        XCTAssertLessThan(flowing.width, 3 * 40, "two tiles to a row")
+        XCTAssertThrowsError(try TextToImageSampling.grid(model, prompts: testCaptions, seed: 0, seeds: 1, sampler: .ddim, steps: 2,
+                                                          guidance: 1, xvar: nil, columns: 0))
         XCTAssertThrowsError(try TextToImageSampling.sample(model, prompts: ["a"], seed: 0, sampler: .addim, steps: 2, guidance: 0, xvar: nil)) {
             XCTAssertTrue("\($0)".contains("xvar"), "\($0)")
         }
