@@ -68,8 +68,17 @@ func progressText(_ p: JSON?) -> String {
         parts.append("it \(it)")
     }
     if let loss = p["loss"]?.double { parts.append(String(format: "loss %.4g", loss)) }
-    if let rate = p["rate"]?.double { parts.append(rate >= 10 ? String(format: "%.0f it/s", rate) : String(format: "%.3g it/s", rate)) }
+    // A handler may report its rate in another unit (extra.unit, e.g. "images/s") and add
+    // figures of its own (e.g. the distiller's current teacher steps): shown as "key value".
+    let extra = p["extra"]?.object ?? [:]
+    let unit = extra["unit"]?.string ?? "it/s"
+    if let rate = p["rate"]?.double { parts.append(rate >= 10 ? String(format: "%.0f \(unit)", rate) : String(format: "%.3g \(unit)", rate)) }
     if let eta = p["eta"]?.double { parts.append("ETA \(short(eta))") }
+    for key in extra.keys.sorted() where key != "unit" {
+        let v = extra[key]!
+        let text = v.int.map(String.init) ?? v.double.map { String(format: "%.4g", $0) } ?? v.string ?? ""
+        if !text.isEmpty { parts.append("\(key.replacingOccurrences(of: "_", with: " ")) \(text)") }
+    }
     return parts.joined(separator: "  ")
 }
 
