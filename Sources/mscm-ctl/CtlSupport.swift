@@ -68,7 +68,9 @@ func progressText(_ p: JSON?) -> String {
         parts.append("it \(it)")
     }
     if let loss = p["loss"]?.double { parts.append(String(format: "loss %.4g", loss)) }
-    if let rate = p["rate"]?.double { parts.append(rate >= 10 ? String(format: "%.0f it/s", rate) : String(format: "%.3g it/s", rate)) }
+    if let steps = p["extra"]?["teacher_steps"]?.int { parts.append("teacher steps \(steps)") }
+    let unit = p["extra"]?["unit"]?.string ?? "it/s"
+    if let rate = p["rate"]?.double { parts.append((rate >= 10 ? String(format: "%.0f ", rate) : String(format: "%.3g ", rate)) + unit) }
     if let eta = p["eta"]?.double { parts.append("ETA \(short(eta))") }
     return parts.joined(separator: "  ")
 }
