@@ -38,6 +38,8 @@ public struct DistillationTimings: Sendable {
     public var iterations = 0
 
     public var rest: Double { total - teacher - studentTarget - studentTraining }
+
+    public init() {}
 }
 
 /// Multistep consistency distillation of a text-to-image teacher into an S-step student
