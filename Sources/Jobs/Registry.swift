@@ -5,6 +5,7 @@ public enum JobRegistry {
     public static let all: [any JobHandler.Type] = [
         SleepJob.self,
         TrainTeacherJob.self,
+        DistillJob.self,
     ]
 
     public static func handler(for kind: String) -> (any JobHandler.Type)? {

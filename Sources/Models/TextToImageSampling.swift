@@ -2,9 +2,10 @@ import Datasets
 import Diffusion
 import Foundation
 
-/// The teacher samplers of ALGORITHMS.md §6 by their command-line names.
+/// The samplers of ALGORITHMS.md §6 by their command-line names: the teacher baselines and
+/// the multistep consistency student's (Algorithm 2, for student files only).
 public enum SamplerName: String, CaseIterable, Sendable {
-    case ddim, addim, ddpm
+    case ddim, addim, ddpm, student
 }
 
 /// Drawing pictures from a text-to-image model with any of the teacher samplers and guidance.
@@ -16,9 +17,13 @@ public enum SamplerName: String, CaseIterable, Sendable {
 public enum TextToImageSampling {
     /// Pictures [P, R, R, 3] in (about) [−1, 1] for `prompts`, drawn in batches of at most
     /// `batchSize`; prompt j is sample `firstSample + j` of `seed`.
+    ///
+    /// `.student` is Algorithm 2 with the student's S steps (`studentSteps`, from its file):
+    /// `steps` must equal S. A distilled student has learned the guided trajectory, so its
+    /// `guidance` is normally 0 (one forward pass per step).
     public static func sample(_ model: TextToImageModel, prompts: [String], seed: UInt64, firstSample: Int = 0,
                               sampler: SamplerName, steps: Int, guidance: Double, xvar: XvarTable?,
-                              batchSize: Int = 64) throws -> Tensor {
+                              studentSteps: Int? = nil, batchSize: Int = 64) throws -> Tensor {
         guard steps >= 1 else { throw ModelError("sampling: steps must be ≥ 1, got \(steps)") }
         guard !prompts.isEmpty else { throw ModelError("sampling: no prompts") }
         let method: TeacherSampler
@@ -28,6 +33,12 @@ public enum TextToImageSampling {
         case .addim:
             guard let xvar else { throw ModelError("sampling: aDDIM needs the teacher's xvar table, and this model file has none") }
             method = .adjustedDDIM(.table(xvar))
+        case .student:
+            guard let studentSteps else { throw ModelError("sampling: the student sampler needs a student model file (with its step count S)") }
+            guard steps == studentSteps else {
+                throw ModelError("sampling: this student was distilled for \(studentSteps) step(s); the student sampler cannot take \(steps)")
+            }
+            method = .ddim
         }
         model.isTraining = false
         let r = model.resolution
@@ -37,8 +48,11 @@ public enum TextToImageSampling {
             let end = min(start + max(batchSize, 1), prompts.count)
             let first = firstSample + start
             let z1 = Sampling.initialNoise(seed: seed, samples: first..<(first + end - start), exampleShape: [r, r, 3])
-            let x = Sampling.teacher(model.velocityModel(captions: Array(prompts[start..<end])), method: method, steps: steps,
-                                     guidance: guidance, from: z1, seed: seed, firstSample: first, schedule: model.schedule)
+            let vm = model.velocityModel(captions: Array(prompts[start..<end]))
+            let x = sampler == .student
+                ? Sampling.student(vm, steps: steps, guidance: guidance, from: z1, schedule: model.schedule)
+                : Sampling.teacher(vm, method: method, steps: steps, guidance: guidance, from: z1, seed: seed,
+                                   firstSample: first, schedule: model.schedule)
             out.slice(start, end).copy(from: x)
             start = end
         }
@@ -49,13 +63,13 @@ public enum TextToImageSampling {
     /// seed (`seeds` consecutive seeds from `seed`); or, with `columns`, the pictures prompt by
     /// prompt (each prompt's seeds together) in rows of `columns` tiles, each captioned.
     public static func grid(_ model: TextToImageModel, prompts: [String], seed: UInt64, seeds: Int, sampler: SamplerName,
-                            steps: Int, guidance: Double, xvar: XvarTable?, scale: Int = 4, columns: Int? = nil,
-                            title: String? = nil) throws -> RGBImage {
+                            steps: Int, guidance: Double, xvar: XvarTable?, studentSteps: Int? = nil, scale: Int = 4,
+                            columns: Int? = nil, title: String? = nil) throws -> RGBImage {
         guard seeds >= 1 else { throw ModelError("sampling: seeds must be ≥ 1, got \(seeds)") }
         var bySeed: [[RGBImage]] = []
         for k in 0..<seeds {
             let images = try sample(model, prompts: prompts, seed: seed + UInt64(k), sampler: sampler, steps: steps,
-                                    guidance: guidance, xvar: xvar)
+                                    guidance: guidance, xvar: xvar, studentSteps: studentSteps)
             bySeed.append((0..<prompts.count).map { RGBImage(tensor: images.slice($0, $0 + 1)) })
         }
         if let columns {

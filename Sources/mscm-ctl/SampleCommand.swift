@@ -8,14 +8,14 @@ import Models
 let sampleCommand = Command(
     name: "sample",
     summary: "Draw pictures from a model file (a prompt, or a labelled grid of prompts × seeds).",
-    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
-    flags: [.value("model", "FILE", "model file (a teacher from train-teacher); required"),
+    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm|student] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
+    flags: [.value("model", "FILE", "model file (a teacher from train-teacher or a student from distill); required"),
             .value("prompt", "TEXT", "one caption"),
             .value("prompts", "FILE", "a prompt file, one caption per line ('#' comments), e.g. Prompts/heldout.txt"),
             .value("out", "PNG", "the picture to write; required"),
-            .value("sampler", "NAME", "ddim, addim (default; uses the model's xvar table) or ddpm"),
-            .value("steps", "N", "sampling steps (default 256)"),
-            .value("guidance", "W", "classifier-free guidance w (default 3; 0 = conditional only)"),
+            .value("sampler", "NAME", "ddim, addim (teacher default; uses the model's xvar table), ddpm, or student (student default)"),
+            .value("steps", "N", "sampling steps (default 256; a student's own S, which the student sampler requires)"),
+            .value("guidance", "W", "classifier-free guidance w (default 3 for a teacher, 0 for a student, which learned the guided path)"),
             .value("seed", "K", "seed of the initial noise (default 0)"),
             .value("seeds", "S", "columns of the grid: seeds K … K+S−1 (default 1)"),
             .value("scale", "X", "enlarge each tile X times (default 4 for grids, 1 for a single picture)"),
@@ -32,12 +32,16 @@ let sampleCommand = Command(
     case (nil, nil): throw UsageError("\(cmd): give --prompt TEXT or --prompts FILE")
     default: throw UsageError("\(cmd): give either --prompt or --prompts, not both")
     }
-    let samplerName = flags.string("sampler", default: "addim")
+    // The model decides the defaults, so it is read before the sampling flags.
+    let file = try ModelFile.load(URL(fileURLWithPath: modelPath))
+    let studentSteps = file.studentSteps
+    if file.kind == "student" && studentSteps == nil { throw UsageError("\(cmd): \(modelPath): student file lacks a valid student_steps") }
+    let samplerName = flags.string("sampler", default: studentSteps == nil ? "addim" : "student")
     guard let sampler = SamplerName(rawValue: samplerName) else {
-        throw UsageError("\(cmd): --sampler must be ddim, addim or ddpm, got '\(samplerName)'")
+        throw UsageError("\(cmd): --sampler must be ddim, addim, ddpm or student, got '\(samplerName)'")
     }
-    let steps = try flags.int("steps", default: 256, range: 1...100_000)!
-    let guidance = try flags.double("guidance", default: 3, range: 0...100)!
+    let steps = try flags.int("steps", default: studentSteps ?? 256, range: 1...100_000)!
+    let guidance = try flags.double("guidance", default: studentSteps == nil ? 3 : 0, range: 0...100)!
     let seed = UInt64(try flags.int("seed", default: 0, range: 0...Int.max)!)
     let seeds = try flags.int("seeds", default: 1, range: 1...256)!
     let single = prompts.count == 1 && seeds == 1
@@ -45,16 +49,16 @@ let sampleCommand = Command(
     let columns = try flags.int("columns", range: 1...1024)
     guard outPath.lowercased().hasSuffix(".png") else { throw UsageError("\(cmd): --out must name a .png file, got '\(outPath)'") }
 
-    let file = try ModelFile.load(URL(fileURLWithPath: modelPath))
     let picture: RGBImage
     if single {
         let x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: seed, sampler: sampler, steps: steps,
-                                               guidance: guidance, xvar: file.xvar)
+                                               guidance: guidance, xvar: file.xvar, studentSteps: studentSteps)
         picture = RGBImage(tensor: x).upscaled(by: scale)
     } else {
         let title = "\(file.kind) '\(file.model.config.preset)', \(sampler.rawValue) \(steps) steps, w = \(guidance)"
         picture = try TextToImageSampling.grid(file.model, prompts: prompts, seed: seed, seeds: seeds, sampler: sampler,
-                                               steps: steps, guidance: guidance, xvar: file.xvar, scale: scale, columns: columns,
+                                               steps: steps, guidance: guidance, xvar: file.xvar, studentSteps: studentSteps,
+                                               scale: scale, columns: columns,
                                                title: title)
     }
     try PNGCodec.write(picture, to: URL(fileURLWithPath: outPath))

@@ -17,14 +17,14 @@ final class TextToImageSamplingTests: XCTestCase {
         let table = XvarTable(steps: 8, eta: 0.75, values: (1...8).map { 0.02 * Double($0) })
         for sampler in SamplerName.allCases {
             let batch = try TextToImageSampling.sample(model, prompts: testCaptions, seed: 5, sampler: sampler, steps: 6,
-                                                       guidance: 3, xvar: table)
+                                                       guidance: 3, xvar: table, studentSteps: 6)
             let alone = try TextToImageSampling.sample(model, prompts: [testCaptions[1]], seed: 5, firstSample: 1, sampler: sampler,
-                                                       steps: 6, guidance: 3, xvar: table)
+                                                       steps: 6, guidance: 3, xvar: table, studentSteps: 6)
             XCTAssertLessThan(maxAbsDiff(batch.slice(1, 2), alone), 1e-4, sampler.rawValue)
             XCTAssertTrue(batch.isFinite)
             // Batches of one and of two make the same three pictures too.
             let split = try TextToImageSampling.sample(model, prompts: testCaptions, seed: 5, sampler: sampler, steps: 6,
-                                                       guidance: 3, xvar: table, batchSize: 2)
+                                                       guidance: 3, xvar: table, studentSteps: 6, batchSize: 2)
             XCTAssertLessThan(maxAbsDiff(batch, split), 1e-4, sampler.rawValue)
         }
     }

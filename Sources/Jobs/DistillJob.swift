@@ -1,0 +1,144 @@
+import Foundation
+import Models
+
+/// `distill`: multistep consistency distillation (ALGORITHMS.md §5) of a `teacher` artifact into
+/// an S-step student with `Distiller`, stored as a `student` artifact; `--mode ct` runs
+/// consistency training instead (the teacher then only supplies the initial weights).
+///
+/// Every `checkpoint_every` iterations the student, its EMA, AdamW's state and the iteration go
+/// to the artifact store as a `distill-checkpoint` recorded in the job row; a rescued or
+/// given-back attempt fetches the teacher by the sha256 in that checkpoint and resumes
+/// bit-identically. A cancel or shutdown saves a checkpoint first (within one iteration).
+public struct DistillJob: JobHandler {
+    public static let kind = "distill"
+    public static let summary = "distil a teacher into an S-step multistep consistency student; output: a student artifact"
+    public static let flags: [SpecFlag] = [
+        SpecFlag("teacher", .artifact(kind: TeacherTrainer.teacherKind), required: true, help: "the teacher artifact (name or sha256)"),
+        SpecFlag("steps", .int(1...1024), required: true, help: "student sampling steps S"),
+        SpecFlag("guidance", .double(0...100), default: 3, help: "guidance w of the teacher the student learns"),
+        SpecFlag("teacher-steps", .int(1...1_000_000), help: "fixed teacher steps N (default 256; not with --anneal)"),
+        SpecFlag("anneal", .string, help: "anneal teacher steps START:END:ITERATIONS, e.g. 64:1280:5000 (not with --teacher-steps)"),
+        SpecFlag("xvar-frac", .double(0...1), default: 0.75, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
+        SpecFlag("huber", .double(0...1000), default: 1e-4, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
+        SpecFlag("iterations", .int(1...10_000_000), default: 300, help: "distillation iterations"),
+        SpecFlag("batch", .int(1...4096), default: 32, help: "batch size"),
+        SpecFlag("lr", .double(1e-9...1), default: 2e-4, help: "peak AdamW learning rate (cosine decay to a tenth)"),
+        SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of the data stream and every §5 draw"),
+        SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
+        SpecFlag("checkpoint-every", .int(0...10_000_000), default: 50, help: "iterations between checkpoints (0: only when stopped)"),
+        SpecFlag("name", .string, help: "artifact name of the student (default student-<job id>)"),
+    ]
+
+    public init() {}
+
+    public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
+        try validateAgainstFlags(spec: spec, artifacts: artifacts)
+        _ = try config(spec)
+    }
+
+    /// The spec as a validated `DistillationConfig` (the dataset is the default until the
+    /// teacher is read).
+    static func config(_ spec: JSON) throws -> DistillationConfig {
+        func fail(_ s: String) -> JobFailure { .permanent("\(kind) spec: \(s)") }
+        guard let steps = spec["steps"]?.int else { throw fail("'steps' is required") }
+        var c = DistillationConfig(studentSteps: steps)
+        do {
+            switch (spec["teacher_steps"]?.int, spec["anneal"]?.string) {
+            case (.some, .some): throw fail("give either teacher_steps (--teacher-steps) or anneal (--anneal), not both")
+            case (let n?, nil): c.teacherSteps = .fixed(n)
+            case (nil, let a?): c.teacherSteps = try DistillationConfig.parseAnneal(a)
+            case (nil, nil): break
+            }
+            if let w = spec["guidance"]?.double { c.guidance = w }
+            if let eta = spec["xvar_frac"]?.double { c.xvarFraction = eta }
+            if let huber = spec["huber"]?.double { c.huberC = huber }
+            if let n = spec["iterations"]?.int { c.iterations = n }
+            if let b = spec["batch"]?.int { c.batchSize = b }
+            if let lr = spec["lr"]?.double { c.learningRate = Float(lr); c.finalLearningRate = Float(lr) / 10 }
+            if let seed = spec["seed"]?.int { c.seed = UInt64(seed) }
+            if let m = spec["mode"]?.string { c.mode = DistillationMode(rawValue: m) ?? c.mode }
+            if let every = spec["checkpoint_every"]?.int { c.checkpointEvery = every }
+            try c.validate()
+        } catch let e as ModelError {
+            let text = e.description
+            throw fail(text.hasPrefix("distillation: ") ? String(text.dropFirst("distillation: ".count)) : text)
+        }
+        return c
+    }
+
+    public func run(_ ctx: JobContext) throws -> JSON {
+        var config = try Self.config(ctx.spec)
+        let work = try TemporaryDirectory(prefix: "distill-\(ctx.id)")
+        let checkpointFile = work.url.appendingPathComponent("checkpoint.safetensors")
+
+        /// The teacher file by reference; its data set becomes the distillation data.
+        func fetchTeacher(_ ref: String) throws -> (file: ModelFile, sha: String) {
+            let url = work.url.appendingPathComponent("teacher.safetensors")
+            let info = try ctx.getArtifact(ref, to: url)
+            guard info.kind == TeacherTrainer.teacherKind else {
+                throw JobFailure.permanent("distill: artifact '\(ref)' has kind \(info.kind), not \(TeacherTrainer.teacherKind)")
+            }
+            do {
+                return (try ModelFile.load(url, expectedKind: TeacherTrainer.teacherKind), info.sha256)
+            } catch {
+                throw JobFailure.permanent("distill: teacher '\(ref)': \(error)")
+            }
+        }
+
+        let distiller: Distiller
+        if let cp = ctx.checkpoint {
+            _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
+            distiller = try Distiller.resume(from: checkpointFile, teacher: { sha in try fetchTeacher(sha).file.model })
+            guard distiller.iteration == cp.step else {
+                throw JobFailure.permanent("distill: checkpoint \(cp.artifact) holds iteration \(distiller.iteration), the job row says \(cp.step)")
+            }
+            config = distiller.config
+            ctx.log("resuming at iteration \(distiller.iteration) of \(config.iterations) (teacher \(distiller.teacherSHA.prefix(12)))")
+        } else {
+            guard let ref = ctx.spec["teacher"]?.string else { throw JobFailure.permanent("distill spec: 'teacher' is required") }
+            let (teacher, sha) = try fetchTeacher(ref)
+            if let json = teacher.metadata["training"], let training = try? TeacherTrainingConfig.decode(json: json, source: ref) {
+                config.dataset = training.dataset
+            }
+            distiller = try Distiller(config: config, teacher: teacher.model, teacherSHA: sha,
+                                      dataset: config.openDataset(resolution: teacher.model.resolution))
+            ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w = \(config.guidance)) for \(config.iterations) iterations, batch \(config.batchSize)")
+        }
+        let startIteration = distiller.iteration
+
+        func checkpoint() throws {
+            try distiller.saveCheckpoint(to: checkpointFile)
+            let sha = try ctx.putArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
+            try ctx.recordCheckpoint(step: distiller.iteration, artifact: sha)
+        }
+
+        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: distiller.iteration)
+        var lastLoss = Double.nan
+        do {
+            while distiller.iteration < config.iterations {
+                try ctx.checkCancelled()
+                let teacherSteps = config.effectiveTeacherSteps(atIteration: distiller.iteration)
+                lastLoss = try distiller.step()
+                let p = meter.record(iteration: distiller.iteration, loss: lastLoss)
+                ctx.progress(iteration: distiller.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
+                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)])
+                if config.checkpointEvery > 0, distiller.iteration % config.checkpointEvery == 0, distiller.iteration < config.iterations {
+                    try checkpoint()
+                }
+            }
+        } catch let stop as JobCancelled {
+            if stop.reason != .leaseLost, distiller.iteration > (ctx.checkpoint?.step ?? 0) { try? checkpoint() }
+            throw stop
+        }
+
+        let studentFile = work.url.appendingPathComponent("student.safetensors")
+        try distiller.writeStudent(to: studentFile)
+        let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
+        let sha = try ctx.putArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
+        ctx.log("student stored as \(name) (\(sha.prefix(12)))")
+        return ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
+                "guidance": .double(config.guidance), "mode": .string(config.mode.rawValue),
+                "teacher": .string(distiller.teacherSHA), "iterations": .int(distiller.iteration),
+                "resumed_from": .int(startIteration), "final_loss": .double(lastLoss)]
+    }
+}

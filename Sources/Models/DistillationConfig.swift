@@ -1,0 +1,140 @@
+import Datasets
+import Diffusion
+import Foundation
+
+/// Which §5 target a `Distiller` trains towards.
+public enum DistillationMode: String, Codable, CaseIterable, Sendable {
+    /// Multistep consistency distillation: x_T from the guided teacher, aDDIM with per-example xvar.
+    case cd
+    /// Multistep consistency training: x_T = x, xvar = 0; the teacher file only supplies the
+    /// student's initial weights and is never evaluated.
+    case ct
+}
+
+/// Everything that determines a distillation run (ALGORITHMS.md §5) besides the teacher's
+/// weights: together with the teacher and the seed it fixes every number the run produces.
+///
+/// Defaults, sized for the `small` preset on a 2-core machine (a run of about five minutes):
+/// batch 32 and 300 iterations — one iteration runs the guided teacher on a doubled batch and
+/// the student three times (target, forward, backward), about 6·B network evaluations, so batch
+/// 32 keeps an iteration near one second; AdamW at 2e-4 (a tenth of the teacher's peak, because
+/// the student starts at the teacher's optimum and only has to bend its trajectories) with a
+/// 20-iteration warm-up and cosine decay to a tenth, no weight decay (it would pull the
+/// teacher's weights towards zero), EMA 0.99 (warmed up like the teacher's) for a run this
+/// short. The §5 defaults: 256 fixed teacher steps, w = 3, η = 0.75, pseudo-Huber c = 1e-4 per
+/// example (≈ the Euclidean distance the paper uses on ImageNet).
+public struct DistillationConfig: Codable, Equatable, Sendable {
+    /// S: student sampling steps.
+    public var studentSteps: Int
+    /// N_teacher(i): fixed or annealed 64 → 1280.
+    public var teacherSteps: TeacherStepSchedule
+    public var mode: DistillationMode
+    /// w of the guided teacher (§3); the student learns the guided trajectory.
+    public var guidance: Double
+    /// η (`xvar_frac`): xvar = η · ‖x̂_cond − x‖² / d on the unguided prediction (§4, §5).
+    public var xvarFraction: Double
+    /// c (`huber_epsilon`) of the pseudo-Huber loss.
+    public var huberC: Double
+    public var huberReduction: HuberReduction
+    /// "shapes" (the built-in world, seeded with `seed`) or an image-folder path.
+    public var dataset: String
+    public var iterations: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var finalLearningRate: Float
+    public var warmupSteps: Int
+    public var weightDecay: Float
+    public var gradClip: Float
+    public var emaDecay: Float
+    /// Seeds the data stream and every §5 draw (step, n_rel, ε).
+    public var seed: UInt64
+    /// A checkpoint every this many iterations (0: only when stopped).
+    public var checkpointEvery: Int
+
+    public init(studentSteps: Int, teacherSteps: TeacherStepSchedule = .fixed(256), mode: DistillationMode = .cd,
+                guidance: Double = 3, xvarFraction: Double = 0.75, huberC: Double = 1e-4,
+                huberReduction: HuberReduction = .perExample, dataset: String = "shapes", iterations: Int = 300,
+                batchSize: Int = 32, learningRate: Float = 2e-4, finalLearningRate: Float? = nil, warmupSteps: Int = 20,
+                weightDecay: Float = 0, gradClip: Float = 1, emaDecay: Float = 0.99, seed: UInt64 = 0,
+                checkpointEvery: Int = 50) {
+        self.studentSteps = studentSteps; self.teacherSteps = teacherSteps; self.mode = mode
+        self.guidance = guidance; self.xvarFraction = xvarFraction; self.huberC = huberC
+        self.huberReduction = huberReduction; self.dataset = dataset; self.iterations = iterations
+        self.batchSize = batchSize; self.learningRate = learningRate
+        self.finalLearningRate = finalLearningRate ?? learningRate / 10; self.warmupSteps = warmupSteps
+        self.weightDecay = weightDecay; self.gradClip = gradClip; self.emaDecay = emaDecay; self.seed = seed
+        self.checkpointEvery = checkpointEvery
+    }
+
+    /// One-line errors for settings no run can use.
+    public func validate() throws {
+        func fail(_ s: String) -> ModelError { ModelError("distillation: \(s)") }
+        let s = studentSteps
+        guard s >= 1 else { throw fail("student steps must be ≥ 1, got \(s)") }
+        // §5 rounds N_seg = round(N / S); a count that rounds to 0 cannot fill S segments.
+        func divisible(_ n: Int, _ what: String) throws {
+            guard n >= 1 else { throw fail("\(what) must be ≥ 1, got \(n)") }
+            let nSeg = Int((Double(n) / Double(s)).rounded())
+            guard nSeg >= 1 else {
+                throw fail("\(what) \(n) do not divide into \(s) segments: round(\(n) / \(s)) = 0 teacher steps per student step (need at least \((s + 1) / 2))")
+            }
+        }
+        switch teacherSteps {
+        case .fixed(let n): try divisible(n, "teacher steps")
+        case .annealed(let start, let end, let span):
+            try divisible(start, "annealing's first teacher steps")
+            try divisible(end, "annealing's last teacher steps")
+            guard span >= 1 else { throw fail("annealing iterations must be ≥ 1, got \(span)") }
+        }
+        guard guidance >= 0, guidance.isFinite else { throw fail("guidance must be ≥ 0, got \(guidance)") }
+        guard (0...1).contains(xvarFraction) else { throw fail("η (xvar fraction) must be in [0, 1], got \(xvarFraction)") }
+        guard huberC > 0, huberC.isFinite else { throw fail("Huber c must be > 0, got \(huberC)") }
+        guard iterations >= 1 else { throw fail("iterations must be ≥ 1, got \(iterations)") }
+        guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
+            throw fail("learning rates must be positive and finite, got \(learningRate) and \(finalLearningRate)")
+        }
+        guard warmupSteps >= 0, weightDecay >= 0, gradClip > 0 else {
+            throw fail("warm-up and weight decay must be ≥ 0 and the gradient clip > 0")
+        }
+        guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
+        guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0, got \(checkpointEvery)") }
+        guard !dataset.isEmpty else { throw fail("dataset must not be empty") }
+    }
+
+    /// The teacher-step schedule written `START:END:ITERATIONS` (e.g. `64:1280:5000`), the
+    /// annealing of §5 from START to END teacher steps over ITERATIONS iterations.
+    public static func parseAnneal(_ text: String) throws -> TeacherStepSchedule {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 3, let start = parts[0], let end = parts[1], let span = parts[2] else {
+            throw ModelError("distillation: annealing must be START:END:ITERATIONS (e.g. 64:1280:5000), got '\(text)'")
+        }
+        guard start >= 1, end >= 1, span >= 1 else {
+            throw ModelError("distillation: annealing START, END and ITERATIONS must be ≥ 1, got '\(text)'")
+        }
+        return .annealed(start: start, end: end, iterations: span)
+    }
+
+    /// N_teacher(i) rounded to the grid §5 actually uses: T = round(N_teacher(i) / S) · S.
+    public func effectiveTeacherSteps(atIteration i: Int) -> Int {
+        teacherSteps.segmentSteps(atIteration: i, studentSteps: studentSteps) * studentSteps
+    }
+
+    /// Opens `dataset` at `resolution` (the teacher's).
+    public func openDataset(resolution: Int) throws -> TextImageDataset {
+        if dataset == "shapes" { return try ShapesDataset(resolution: resolution, seed: seed) }
+        return try ImageFolderDataset(directory: URL(fileURLWithPath: dataset), resolution: resolution, seed: seed)
+    }
+
+    public func jsonString() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(json: String, source: String) throws -> DistillationConfig {
+        do { return try JSONDecoder().decode(DistillationConfig.self, from: Data(json.utf8)) } catch {
+            throw ModelError("\(source): distillation config is not valid JSON (\(error))")
+        }
+    }
+}

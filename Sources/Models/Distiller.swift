@@ -1,0 +1,202 @@
+import Datasets
+import Diffusion
+import Foundation
+import NeuralNet
+
+/// One progress report of a distillation run.
+public struct DistillationProgress: Sendable {
+    /// Iterations completed.
+    public let iteration: Int
+    public let total: Int
+    /// Mean loss over the iterations since the previous report.
+    public let loss: Double
+    /// T = round(N_teacher(i) / S) · S of the last iteration (§5).
+    public let teacherSteps: Int
+    public let imagesPerSecond: Double
+    public let etaSeconds: Double
+
+    /// `iteration 120/300  loss 0.0834  teacher steps 256  31.2 images/s  ETA 2m 03s`
+    public var line: String {
+        let eta = Int(etaSeconds.rounded())
+        let etaText = eta >= 3600 ? String(format: "%dh %02dm", eta / 3600, eta / 60 % 60) : String(format: "%dm %02ds", eta / 60, eta % 60)
+        return String(format: "iteration %d/%d  loss %.4f  teacher steps %d  %.1f images/s  ETA ", iteration, total, loss,
+                      teacherSteps, imagesPerSecond) + etaText
+    }
+}
+
+/// Where a distillation iteration's time goes, summed over the iterations since the counters
+/// were last reset (seconds).
+public struct DistillationTimings: Sendable {
+    /// The frozen teacher's forwards (both guidance branches, text encoder included).
+    public var teacher = 0.0
+    /// The student's no-grad forward for the stop-gradient target x_ref.
+    public var studentTarget = 0.0
+    /// The student's forward with saved activations and its backward.
+    public var studentTraining = 0.0
+    /// Whole iterations (data, §5 arithmetic, clipping, AdamW and EMA are the rest).
+    public var total = 0.0
+    public var iterations = 0
+
+    public var rest: Double { total - teacher - studentTarget - studentTraining }
+
+    public init() {}
+}
+
+/// Multistep consistency distillation of a text-to-image teacher into an S-step student
+/// (ALGORITHMS.md §5), or consistency training (CT) as a mode of the same loop.
+///
+/// The student is a copy of the teacher's network initialised from the teacher file's weights
+/// (its EMA weights). The teacher is frozen: it runs without saving activations (`save: false`)
+/// and never receives gradients. Each iteration i takes data examples i·B ..< (i+1)·B, builds
+/// the §5 targets with `MultistepConsistency.prepare` — the guided teacher's x̂_w for the aDDIM
+/// step, xvar = η · ‖x̂_cond − x‖² / d per example on the unguided prediction, x_ref from the
+/// current student weights with no gradient (iCT style) — then runs the student on (z_t, t)
+/// conditioned on the text only, takes the per-example pseudo-Huber of the v-space difference,
+/// clips, steps AdamW and updates the EMA.
+///
+/// Dropout stays off in the student: the target pass and the gradient pass must evaluate the
+/// same function for the consistency residual to vanish at the fixed point.
+///
+/// Every draw of iteration i is a pure function of (seed, i, example), so the run's state is
+/// the student's weights, its EMA, AdamW's moments and the iteration: a checkpoint holds exactly
+/// these, and a resumed run ends bit-identical to an uninterrupted one.
+public final class Distiller {
+    public let config: DistillationConfig
+    public let teacher: TextToImageModel
+    /// sha256 of the teacher file, recorded in checkpoints and in the student.
+    public let teacherSHA: String
+    public let student: TextToImageModel
+    public let optimizer: AdamW
+    public let ema: EMA
+    public let dataset: TextImageDataset
+    public let lrSchedule: LRSchedule
+    /// Iterations completed.
+    public internal(set) var iteration = 0
+    public var timings = DistillationTimings()
+
+    /// A fresh run: the student starts as an exact copy of `teacher`'s weights.
+    public init(config: DistillationConfig, teacher: TextToImageModel, teacherSHA: String,
+                dataset: TextImageDataset) throws {
+        try config.validate()
+        guard dataset.resolution == teacher.resolution else {
+            throw ModelError("distillation: the dataset is \(dataset.resolution)×\(dataset.resolution) but the teacher takes \(teacher.resolution)×\(teacher.resolution)")
+        }
+        self.config = config
+        self.teacher = teacher
+        self.teacherSHA = teacherSHA
+        self.dataset = dataset
+        teacher.isTraining = false
+        student = try TextToImageModel(teacher.config, tokenizer: teacher.tokenizer, seed: 0)
+        try student.load(Dictionary(uniqueKeysWithValues: teacher.namedTensors()))
+        student.isTraining = false
+        let params = student.parameters
+        optimizer = AdamW(parameters: params, lr: config.learningRate, weightDecay: config.weightDecay)
+        ema = EMA(parameters: params, decay: config.emaDecay)
+        lrSchedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
+                                decay: .cosine(totalSteps: config.iterations, final: config.finalLearningRate))
+    }
+
+    /// The §5 step for a batch with these captions (the teacher's branches are timed).
+    func consistency(captions: [String]) -> MultistepConsistency {
+        let mode: ConsistencyMode
+        switch config.mode {
+        case .ct:
+            mode = .train
+        case .cd:
+            let vm = timed(&timings.teacher) { teacher.velocityModel(captions: captions) }
+            var both: VelocityModel.BothBranches? = nil
+            if let f = vm.bothBranches {
+                both = { z, t in self.timed(&self.timings.teacher) { f(z, t) } }
+            }
+            let timedModel = VelocityModel(bothBranches: both) { z, t, c in
+                self.timed(&self.timings.teacher) { vm.branch(z, t, c) }
+            }
+            mode = .distill(teacher: timedModel, guidance: config.guidance, xvarFraction: config.xvarFraction)
+        }
+        return MultistepConsistency(studentSteps: config.studentSteps, teacherSteps: config.teacherSteps, mode: mode,
+                                    huberC: config.huberC, huberReduction: config.huberReduction,
+                                    schedule: teacher.schedule)
+    }
+
+    /// One iteration: §5 targets, student forward + backward, clip, AdamW, EMA. Returns the loss.
+    @discardableResult
+    public func step() throws -> Double {
+        let began = DispatchTime.now().uptimeNanoseconds
+        let i = iteration, b = config.batchSize
+        let data = dataset.batch(size: b, step: i)
+        let mcd = consistency(captions: data.captions)
+        let textOnly = [Bool](repeating: true, count: b)
+        // x_ref = stopgrad(f(z_s, s)) from the current weights, conditioned on the text only.
+        let targetConditioning = timed(&timings.studentTarget) { student.encode(data.captions) }
+        let batch = mcd.prepare(x: data.images, seed: config.seed, iteration: i, firstExample: i * b) { z, t in
+            self.timed(&self.timings.studentTarget) {
+                self.student.denoise(z, t: t, conditioning: targetConditioning, save: false)
+            }
+        }
+        optimizer.zeroGrad()
+        let loss: Double = try timed(&timings.studentTraining) {
+            let v = student.forward(batch.z, t: batch.t, captions: data.captions, conditional: textOnly, save: true)
+            let (loss, grad) = mcd.loss(prediction: v, batch: batch)
+            try checkFinite(loss: Float(loss), step: i + 1)
+            student.backward(grad)
+            return loss
+        }
+        try optimizer.clipGradNorm(maxNorm: config.gradClip)
+        optimizer.step(lr: lrSchedule.lr(at: i))
+        ema.decay = emaDecay(at: i)
+        ema.update()
+        iteration = i + 1
+        timings.total += Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        timings.iterations += 1
+        return loss
+    }
+
+    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), as the teacher's.
+    public func emaDecay(at i: Int) -> Float {
+        min(config.emaDecay, Float(1 + i) / Float(10 + i))
+    }
+
+    /// T of the iteration about to run (or of the last one, once finished).
+    public var currentTeacherSteps: Int {
+        config.effectiveTeacherSteps(atIteration: min(iteration, max(config.iterations - 1, 0)))
+    }
+
+    /// Distils until `config.iterations`, reporting every `reportEvery` iterations, writing a
+    /// checkpoint to `checkpoint` every `config.checkpointEvery` iterations, and stopping (after
+    /// a checkpoint) as soon as `shouldStop` returns true.
+    public func run(checkpoint: URL? = nil, reportEvery: Int = 10,
+                    progress: (DistillationProgress) -> Void = { _ in },
+                    shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
+        var windowLoss = 0.0, windowSteps = 0
+        var windowStart = DispatchTime.now().uptimeNanoseconds
+        while iteration < config.iterations {
+            if shouldStop() {
+                if let checkpoint { try saveCheckpoint(to: checkpoint) }
+                return .stopped(atIteration: iteration)
+            }
+            let steps = config.effectiveTeacherSteps(atIteration: iteration)
+            windowLoss += try step()
+            windowSteps += 1
+            if iteration % max(reportEvery, 1) == 0 || iteration == config.iterations {
+                let now = DispatchTime.now().uptimeNanoseconds
+                let rate = Double(windowSteps * config.batchSize) / max(Double(now - windowStart) / 1e9, 1e-9)
+                let remaining = Double((config.iterations - iteration) * config.batchSize) / max(rate, 1e-9)
+                progress(DistillationProgress(iteration: iteration, total: config.iterations, loss: windowLoss / Double(windowSteps),
+                                              teacherSteps: steps, imagesPerSecond: rate, etaSeconds: remaining))
+                windowLoss = 0; windowSteps = 0; windowStart = now
+            }
+            if let checkpoint, config.checkpointEvery > 0, iteration % config.checkpointEvery == 0, iteration < config.iterations {
+                try saveCheckpoint(to: checkpoint)
+            }
+        }
+        return .finished
+    }
+
+    /// Runs `body`, adding its wall time to `counter`.
+    @inline(__always)
+    func timed<T>(_ counter: inout Double, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { counter += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
+}

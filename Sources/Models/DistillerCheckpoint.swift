@@ -1,0 +1,106 @@
+import Datasets
+import Foundation
+import NeuralNet
+
+/// Distillation checkpoints: one safetensors file holding the student's weights
+/// (`model.<param>`), its EMA (`ema.<param>`), AdamW's moments and step (`adamw.*`), and
+/// metadata: `kind` = "distill-checkpoint", `iteration`, `seed`, `teacher_sha`, the distillation
+/// config and the model config as JSON, and the tokenizer. The teacher's weights are not copied:
+/// a resume is handed the teacher again and checks it by sha256. As for the teacher, (seed,
+/// iteration) is the whole random state.
+extension Distiller {
+    public static let checkpointKind = "distill-checkpoint"
+
+    /// Writes the checkpoint atomically (temporary file, then rename).
+    public func saveCheckpoint(to url: URL) throws {
+        var tensors = student.parameters.map { ("model." + $0.name, $0.value) }
+        tensors += ema.stateTensors()
+        tensors += optimizer.stateTensors()
+        try SafeTensors.write(tensors, metadata: [
+            "kind": Self.checkpointKind,
+            "iteration": String(iteration),
+            "seed": String(config.seed),
+            "teacher_sha": teacherSHA,
+            "distillation": config.jsonString(),
+            "config": student.config.jsonString(),
+            "tokenizer": student.tokenizer.words.joined(separator: " "),
+            "tokenizer_max_length": String(student.tokenizer.maxLength),
+        ], to: url)
+    }
+
+    /// Rebuilds a run from a checkpoint and the teacher it was made with (checked by sha256),
+    /// reopening the dataset its config names unless one is given.
+    public static func resume(from url: URL, teacher: TextToImageModel, teacherSHA: String,
+                              dataset: TextImageDataset? = nil) throws -> Distiller {
+        try resume(from: url, teacher: { sha in
+            guard sha == teacherSHA else {
+                throw ModelError("\(url.path): checkpoint was made from teacher \(sha.prefix(12)), not \(teacherSHA.prefix(12))")
+            }
+            return teacher
+        }, dataset: dataset)
+    }
+
+    /// Rebuilds a run from a checkpoint; `teacher` fetches the teacher by the sha256 the
+    /// checkpoint records (so a resumed job uses the very teacher it started with, even if a
+    /// newer artifact took the teacher's name meanwhile).
+    public static func resume(from url: URL, teacher loadTeacher: (_ sha: String) throws -> TextToImageModel,
+                              dataset: TextImageDataset? = nil) throws -> Distiller {
+        let name = url.path
+        let (tensors, metadata) = try SafeTensors.read(url)
+        guard metadata["kind"] == checkpointKind else {
+            throw ModelError("\(name): not a distillation checkpoint (kind '\(metadata["kind"] ?? "none")')")
+        }
+        guard let json = metadata["distillation"], let done = metadata["iteration"].flatMap(Int.init), done >= 0,
+              let teacherSHA = metadata["teacher_sha"] else {
+            throw ModelError("\(name): checkpoint metadata lacks the distillation config, the iteration or the teacher")
+        }
+        let teacher = try loadTeacher(teacherSHA)
+        let config = try DistillationConfig.decode(json: json, source: name)
+        let distiller = try Distiller(config: config, teacher: teacher, teacherSHA: teacherSHA,
+                                      dataset: dataset ?? config.openDataset(resolution: teacher.resolution))
+        do {
+            var weights: [String: Tensor] = [:], state: [String: Tensor] = [:]
+            for (key, t) in tensors {
+                if key.hasPrefix("model.") { weights[String(key.dropFirst(6))] = t } else { state[key] = t }
+            }
+            try distiller.student.load(weights)
+            try distiller.ema.load(stateTensors: state)
+            try distiller.optimizer.load(stateTensors: state)
+        } catch {
+            throw ModelError("\(name): \(error)")
+        }
+        guard distiller.optimizer.stepCount == done else {
+            throw ModelError("\(name): optimizer step \(distiller.optimizer.stepCount) disagrees with iteration \(done)")
+        }
+        distiller.iteration = done
+        return distiller
+    }
+}
+
+extension Distiller {
+    public static let studentKind = "student"
+
+    /// Ends the run: writes the student (EMA weights as its parameters) with `kind` "student" and
+    /// metadata `student_steps` (S), `guidance`, `mode`, `teacher_sha`, `teacher_steps` (the
+    /// schedule as JSON), `distillation` (the config) and `iterations_done`.
+    public func writeStudent(to url: URL) throws {
+        let schedule = String(decoding: try JSONEncoder().encode(config.teacherSteps), as: UTF8.self)
+        try ModelFile.write(student, tensors: ema.shadowTensors(), kind: Self.studentKind, extraMetadata: [
+            "student_steps": String(config.studentSteps),
+            "guidance": String(config.guidance),
+            "mode": config.mode.rawValue,
+            "teacher_sha": teacherSHA,
+            "teacher_steps": schedule,
+            "distillation": config.jsonString(),
+            "iterations_done": String(iteration),
+        ], to: url)
+    }
+}
+
+extension ModelFile {
+    /// S of a student file (its `student_steps`), nil for any other kind of model.
+    public var studentSteps: Int? {
+        guard kind == Distiller.studentKind else { return nil }
+        return metadata["student_steps"].flatMap(Int.init).flatMap { $0 >= 1 ? $0 : nil }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import XCTest
+import Models
+@testable import Jobs
+
+/// `distill` through the queue on a `tiny` teacher: one-line spec errors before anything is
+/// written; a run on real worker processes that survives a SIGKILL (rescued, resumed from its
+/// checkpoint) and stores byte-for-byte the student of an uninterrupted run, which
+/// `mscm-ctl sample` can draw; and a cancel honoured after a checkpoint.
+final class DistillJobTests: ScratchTestCase {
+    var workers: [Worker] = []
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("distill-job-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        for w in workers { w.stop(); w.wait() }
+        try? FileManager.default.removeItem(at: directory)
+        super.tearDown()
+    }
+
+    func startWorker(_ id: String) throws {
+        var c = WorkerConfig(id: id)
+        c.conninfo = scratch.url
+        c.lease = 10
+        c.poll = 0.1
+        c.log = { _ in }
+        let w = try Worker(config: c, handlers: JobRegistry.all)
+        w.start()
+        workers.append(w)
+    }
+
+    /// A tiny teacher from a few real training iterations, stored as artifact `teacher-tiny`.
+    func storeTeacher() throws -> String {
+        let config = TeacherTrainingConfig(model: .tiny, iterations: 4, batchSize: 4, learningRate: 3e-3, warmupSteps: 1,
+                                           emaDecay: 0.5, seed: 1, checkpointEvery: 0, xvarSteps: 4, xvarExamples: 4)
+        let trainer = try TeacherTrainer(config: config, dataset: config.openDataset())
+        _ = try trainer.run()
+        let url = directory.appendingPathComponent("teacher.safetensors")
+        try trainer.writeTeacher(to: url)
+        return try ArtifactStore(handle.get()).put(name: "teacher-tiny", kind: "teacher", file: url).sha256
+    }
+
+    func submit(_ spec: JSON) throws -> Int64 {
+        try DistillJob.validate(spec: spec, artifacts: ArtifactStore(handle.get()))
+        return try store.submit(NewJob(kind: DistillJob.kind, spec: spec)).id
+    }
+
+    func testInvalidSpecsAreOneLineErrorsAndWriteNothing() throws {
+        _ = try storeTeacher()
+        try ArtifactStore(handle.get()).put(name: "not-a-teacher", kind: "weights", data: Data([1, 2, 3]))
+        let artifacts = try ArtifactStore(handle.get())
+        let base: [String: JSON] = ["teacher": "teacher-tiny", "steps": 4]
+        func with(_ change: [String: JSON]) -> JSON { .object(base.merging(change) { $1 }) }
+        let bad: [(JSON, String)] = [
+            (with(["steps": 0]), "distill spec: 'steps' must be in 1…1024, got 0"),
+            (with(["teacher": "nowhere"]), "distill spec: 'teacher': no artifact 'nowhere' (see mscm-ctl artifacts list)"),
+            (with(["teacher": "not-a-teacher"]), "distill spec: 'teacher': artifact 'not-a-teacher' has kind weights, not teacher"),
+            (with(["teacher_steps": 256, "anneal": "64:1280:100"]), "distill spec: give either teacher_steps (--teacher-steps) or anneal (--anneal), not both"),
+            (with(["steps": 16, "teacher_steps": 4]), "distill spec: teacher steps 4 do not divide into 16 segments: round(4 / 16) = 0 teacher steps per student step (need at least 8)"),
+            (with(["anneal": "64-1280"]), "distill spec: annealing must be START:END:ITERATIONS (e.g. 64:1280:5000), got '64-1280'"),
+            (with(["guidance": -1]), "distill spec: 'guidance' must be in 0…100, got -1"),
+            (with(["xvar_frac": 1.5]), "distill spec: 'xvar_frac' must be in 0…1, got 1.5"),
+            (with(["huber": 0]), "distill spec: Huber c must be > 0, got 0.0"),
+            (with(["mode": "gan"]), "distill spec: 'mode' must be one of cd, ct, got \"gan\""),
+            (with(["colour": "red"]), "distill spec: unknown key 'colour'"),
+        ]
+        for (spec, message) in bad {
+            XCTAssertThrowsError(try DistillJob.validate(spec: spec, artifacts: artifacts), spec.serialized) {
+                XCTAssertTrue("\($0)".hasPrefix(message), "\($0)\nexpected: \(message)")
+                XCTAssertFalse("\($0)".contains("\n"), "\($0)")
+            }
+        }
+        XCTAssertNoThrow(try DistillJob.validate(spec: with(["anneal": "64:1280:100"]), artifacts: artifacts))
+
+        // The same through mscm-ctl: one line on stderr, status 1 or 2, no job row.
+        let r1 = try ctl("submit", "distill", "--teacher", "teacher-tiny", "--steps", "8", "--teacher-steps", "256", "--anneal", "64:1280:10")
+        XCTAssertEqual(r1.err, "mscm-ctl submit: distill spec: give either teacher_steps (--teacher-steps) or anneal (--anneal), not both\n")
+        let r2 = try ctl("submit", "distill", "--steps", "8")
+        XCTAssertEqual(r2.err, "mscm-ctl submit distill: --teacher is required\n")
+        XCTAssertEqual(r2.status, 2)
+        XCTAssertEqual(try handle.with { try $0.query("SELECT count(*) AS n FROM jobs").first!.int("n")! }, 0)
+    }
+
+    /// Worker process A is killed mid-run; B rescues the job from A's checkpoint and finishes
+    /// it. The student equals an uninterrupted run's byte for byte, and mscm-ctl samples it.
+    func testKilledDistillationResumesToTheSameSampleableStudent() throws {
+        _ = try storeTeacher()
+        let spec: JSON = ["teacher": "teacher-tiny", "steps": 2, "teacher_steps": 16, "iterations": 400, "batch": 4,
+                          "lr": 1e-3, "seed": 3, "checkpoint_every": 20, "name": "student-tiny"]
+        let killed = try submit(spec)
+        let a = try spawnWorker(["--id", "A", "--lease", "2", "--poll", "0.1"])
+        try eventually(60, "A checkpointed") { (try job(killed).checkpoint?.step ?? 0) >= 40 }
+        kill(a.processIdentifier, SIGKILL)
+        a.waitUntilExit()
+        let orphan = try job(killed)
+        XCTAssertEqual(orphan.state, .running, "killed before finishing: \(workerOutput)")
+        let step = try XCTUnwrap(orphan.checkpoint?.step)
+        XCTAssertEqual(orphan.progress?["extra"]?["teacher_steps"], 16)
+        try spawnWorker(["--id", "B", "--lease", "2", "--poll", "0.1"])
+        try eventually(90, "B finished the job") { try job(killed).state == .succeeded }
+        let j = try job(killed)
+        XCTAssertEqual(j.attemptedBy, ["A", "B"], workerOutput)
+        let result = try XCTUnwrap(j.result)
+        XCTAssertEqual(result["resumed_from"]?.int, step, "resumed from the checkpoint, not from scratch")
+        XCTAssertEqual(result["steps"], 2)
+        XCTAssertEqual(result["guidance"]?.double, 3)
+        XCTAssertEqual(result["name"], "student-tiny")
+        XCTAssertTrue(result["final_loss"]?.double?.isFinite == true)
+        let student = try XCTUnwrap(result["student"]?.string)
+        XCTAssertEqual(try ArtifactStore(handle.get()).info(student)?.kind, "student")
+
+        // The uninterrupted reference, on an in-process worker.
+        try startWorker("C")
+        var straightSpec = spec.object!
+        straightSpec["name"] = "student-straight"
+        let straight = try submit(.object(straightSpec))
+        try eventually(90, "reference run succeeded") { try job(straight).state == .succeeded }
+        XCTAssertEqual(try job(straight).result?["student"]?.string, student, "resumed student differs from the uninterrupted one")
+
+        // mscm-ctl samples the student artifact with its own sampler and S.
+        let file = directory.appendingPathComponent("student.safetensors")
+        _ = try ArtifactStore(handle.get()).export("student-tiny", to: file)
+        let png = directory.appendingPathComponent("sample.png")
+        let r = try ctl("sample", "--model", file.path, "--prompt", "a small red circle in the centre on a black background",
+                        "--out", png.path, "--scale", "2")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: png.path))
+        let wrong = try ctl("sample", "--model", file.path, "--prompt", "a red circle", "--out", png.path, "--steps", "3")
+        XCTAssertEqual(wrong.err, "mscm-ctl sample: sampling: this student was distilled for 2 step(s); the student sampler cannot take 3\n")
+    }
+
+    /// A cancel reaches the running handler, which checkpoints at the iteration it stopped at.
+    func testCancelIsHonouredAfterACheckpoint() throws {
+        _ = try storeTeacher()
+        let id = try submit(["teacher": "teacher-tiny", "steps": 4, "anneal": "8:64:100", "iterations": 100_000, "batch": 2,
+                             "checkpoint_every": 0, "mode": "cd"])
+        try startWorker("w")
+        try eventually(60, "running") { (try job(id).progress?["iteration"]?.int ?? 0) >= 3 }
+        XCTAssertEqual(try store.cancel(id), .requested)
+        try eventually(30, "cancelled") { try job(id).state == .cancelled }
+        let j = try job(id)
+        let checkpoint = try XCTUnwrap(j.checkpoint, "checkpointed on the way out")
+        XCTAssertEqual(checkpoint.step, j.progress?["iteration"]?.int, "the checkpoint holds the last iteration run")
+        XCTAssertEqual(try ArtifactStore(handle.get()).info(checkpoint.artifact)?.kind, "distill-checkpoint")
+        XCTAssertNotNil(j.progress?["extra"]?["teacher_steps"]?.int)
+    }
+}
