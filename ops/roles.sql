@@ -39,6 +39,9 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM mscm_worker, mscm_readonly;
 GRANT SELECT, INSERT, UPDATE, DELETE ON jobs, job_events, schedules TO mscm_worker;
 GRANT SELECT, INSERT ON blobs, blob_chunks, artifacts TO mscm_worker;
 GRANT SELECT ON schema_migrations TO mscm_worker;
+-- Workers may not delete artifacts, except a job's superseded checkpoint through this function.
+REVOKE ALL ON FUNCTION mscm_drop_superseded_checkpoint(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mscm_drop_superseded_checkpoint(bigint, text) TO mscm_worker;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO mscm_worker;
 
 GRANT SELECT ON jobs, job_events, schedules, blobs, blob_chunks, artifacts, schema_migrations TO mscm_readonly;

@@ -117,10 +117,24 @@ extension JobStore {
     }
 
     /// Fenced checkpoint record (step and the sha256 of an artifact already stored).
+    ///
+    /// Only the newest checkpoint is worth keeping (a resume starts from it), and a training
+    /// run writes dozens of them, each the size of its weights and optimiser state: the one it
+    /// supersedes is deleted — its artifact rows of this job, and its bytes unless something
+    /// else still names them (Migrations/0004_checkpoint_cleanup.sql).
     public func recordCheckpoint(_ lease: Lease, step: Int, artifact: String) throws -> Bool {
-        try !db.query("""
-            UPDATE jobs SET checkpoint_step = $3, checkpoint_sha256 = $4 WHERE \(JobStore.fence) RETURNING id
-            """, [String(lease.job), String(lease.attempt), String(step), artifact]).rows.isEmpty
+        try db.transaction {
+            let held = try db.query("""
+                SELECT checkpoint_sha256 FROM jobs WHERE \(JobStore.fence) FOR UPDATE
+                """, [String(lease.job), String(lease.attempt)]).first
+            guard let held else { return false }
+            try db.query("UPDATE jobs SET checkpoint_step = $2, checkpoint_sha256 = $3 WHERE id = $1",
+                         [String(lease.job), String(step), artifact])
+            if let old = held.string("checkpoint_sha256"), old != artifact {
+                try db.query("SELECT mscm_drop_superseded_checkpoint($1, $2)", [String(lease.job), old])
+            }
+            return true
+        }
     }
 
     public struct Rescued: Equatable {

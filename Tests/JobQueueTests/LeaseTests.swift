@@ -12,6 +12,28 @@ final class LeaseTests: QueueTestCase {
         try db.query("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [String(id)])
     }
 
+    /// A new checkpoint deletes the one it supersedes (artifact and bytes), but never bytes
+    /// that another artifact still names.
+    func testNewCheckpointDeletesTheSupersededOne() throws {
+        let id = try store.submit(NewJob(kind: "test-record")).id
+        let a = try claim("A")
+        let lease = Lease(job: id, attempt: a.attempt, owner: "A")
+        let artifacts = ArtifactStore(db)
+        let first = try artifacts.put(name: "run-checkpoint", kind: "test-checkpoint", data: Data("one".utf8), lease: lease).sha256
+        XCTAssertTrue(try store.recordCheckpoint(lease, step: 1, artifact: first))
+        let second = try artifacts.put(name: "run-checkpoint", kind: "test-checkpoint", data: Data("two".utf8), lease: lease).sha256
+        XCTAssertTrue(try store.recordCheckpoint(lease, step: 2, artifact: second))
+        XCTAssertEqual(try artifacts.list(name: "run-checkpoint").map(\.sha256), [second])
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM blobs WHERE sha256 = $1", [first]).first!.int("n"), 0)
+        // The same bytes kept under another name survive the next supersession.
+        _ = try artifacts.put(name: "kept", kind: "weights", data: Data("two".utf8))
+        let third = try artifacts.put(name: "run-checkpoint", kind: "test-checkpoint", data: Data("three".utf8), lease: lease).sha256
+        XCTAssertTrue(try store.recordCheckpoint(lease, step: 3, artifact: third))
+        XCTAssertEqual(try artifacts.list(name: "run-checkpoint").map(\.sha256), [third])
+        XCTAssertEqual(try artifacts.data("kept"), Data("two".utf8))
+        XCTAssertEqual(try job(id).checkpoint?.step, 3)
+    }
+
     /// Worker A's lease expires, the job is rescued and B claims it; every write A then makes —
     /// progress, log, checkpoint, artifact, heartbeat, outcome — is refused and the row is
     /// exactly as B left it.

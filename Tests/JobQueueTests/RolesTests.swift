@@ -32,6 +32,10 @@ final class RolesTests: QueueTestCase {
         let sha = try art.put(name: "ck", kind: "checkpoint", data: Data("checkpoint".utf8), lease: lease).sha256
         XCTAssertTrue(try store.recordCheckpoint(lease, step: 1, artifact: sha))
         XCTAssertEqual(try art.data("ck"), Data("checkpoint".utf8))
+        // A newer checkpoint drops the superseded one, which the role may do only this way.
+        let sha2 = try art.put(name: "ck", kind: "checkpoint", data: Data("checkpoint 2".utf8), lease: lease).sha256
+        XCTAssertTrue(try store.recordCheckpoint(lease, step: 2, artifact: sha2))
+        XCTAssertEqual(try art.list(name: "ck").map(\.sha256), [sha2])
         XCTAssertTrue(try store.finish(lease, .complete(["ok": true])))
         XCTAssertEqual(try store.rescueExpired(), [])
         try ScheduleStore(w).add(Schedule(name: "s", rule: .every(seconds: 60), job: NewJob(kind: "test-record")))
