@@ -21,7 +21,7 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("DiffusionTests", ["Diffusion", "NeuralNet", "Tensors"]),
     ("DatasetsTests", ["Datasets", "Tensors"]),
     ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets"]),
-    ("EvaluationTests", ["Evaluation", "Tensors"]),
+    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets"]),
     ("JobQueueTests", ["JobQueue"]),
     ("JobsTests", ["Jobs", "JobQueue", "Models"]),
 ]

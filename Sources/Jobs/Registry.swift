@@ -5,6 +5,8 @@ public enum JobRegistry {
     public static let all: [any JobHandler.Type] = [
         SleepJob.self,
         TrainTeacherJob.self,
+        TrainEvaluatorJob.self,
+        EvaluateJob.self,
     ]
 
     public static func handler(for kind: String) -> (any JobHandler.Type)? {
