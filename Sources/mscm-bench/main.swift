@@ -2,13 +2,14 @@ import Foundation
 import Tensors
 
 // mscm-bench: release-mode benchmarks that print figures to compare run to run.
-// Run: swift run -c release mscm-bench [sgemm|engine|models|queue|all] (default: all).
+// Run: swift run -c release mscm-bench [sgemm|engine|models|evaluator|queue|all] (default: all).
 // Each area lives in its own file (EngineBench.swift, SgemmBench.swift, …) and registers here.
 
 let areas: [(name: String, run: () -> Void)] = [
     ("sgemm", benchSgemm),
     ("engine", benchEngine),
     ("models", benchModels),
+    ("evaluator", benchEvaluator),
     ("queue", runQueueBench),   // needs DATABASE_URL (eval "$(ops/pg env)")
 ] + engineParts
 

@@ -86,7 +86,7 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertEqual(a.nfePerImage, 2, "guidance 0: one evaluation per step")
         XCTAssertEqual(c.nfePerImage, 6, "guidance 1: both branches at each of 3 steps")
         XCTAssertEqual(a.sampleCount, 6)
-        XCTAssertEqual(a.referenceCount, 999)
+        XCTAssertEqual(a.referenceCount, 1002, "⌈1000 / 3⌉ renders of each of 3 prompts")
         XCTAssertTrue(a.featureExtractor?.hasPrefix("shapes-attributes-v1 penultimate 64-d") ?? false, a.featureExtractor ?? "")
         XCTAssertGreaterThan(a.secondsPerImage ?? 0, 0)
 
