@@ -21,7 +21,7 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("DiffusionTests", ["Diffusion", "NeuralNet", "Tensors"]),
     ("DatasetsTests", ["Datasets", "Tensors"]),
     ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets"]),
-    ("EvaluationTests", ["Evaluation", "Tensors"]),
+    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets"]),
     ("JobQueueTests", ["JobQueue"]),
     ("JobsTests", ["Jobs", "JobQueue", "Models"]),
 ]
@@ -53,7 +53,7 @@ let package = Package(
 
         .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue"]),
         .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue"]),
-        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Tensors", "NeuralNet", "Models", "Diffusion"], swiftSettings: fast),
+        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Tensors", "NeuralNet", "Models", "Diffusion", "Evaluation"], swiftSettings: fast),
 
     ] + testTargets.map { .testTarget(name: $0.0, dependencies: $0.1) },
     swiftLanguageModes: [.v5]

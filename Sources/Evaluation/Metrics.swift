@@ -36,6 +36,9 @@ public struct EvaluationMetrics: Codable, Equatable {
     /// Fraction (0…1) of generated images whose attributes (shape, colour, …) an evaluator
     /// network recognises as the ones the prompt asked for.
     public var attributeAccuracy: Double?
+    /// Attribute name (shape, colour, size, position, background) → the fraction of generated
+    /// images in which the evaluator reads that attribute as the prompt asked.
+    public var attributeAccuracyByAttribute: [String: Double]?
 
     public init(model: String, artifact: String? = nil, kind: String, sampler: String, steps: Int, guidance: Double,
                 nfePerImage: Double? = nil, secondsPerImage: Double? = nil) {
@@ -78,6 +81,9 @@ public struct EvaluationMetrics: Codable, Equatable {
         }
         if let a = attributeAccuracy, !(0...1).contains(a) {
             throw EvaluationError("\(name): attribute_accuracy must be in 0…1, got \(a)")
+        }
+        for (attribute, a) in attributeAccuracyByAttribute ?? [:] where !(0...1).contains(a) {
+            throw EvaluationError("\(name): attribute accuracy of '\(attribute)' must be in 0…1, got \(a)")
         }
     }
 }

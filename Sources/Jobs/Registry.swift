@@ -6,6 +6,8 @@ public enum JobRegistry {
         SleepJob.self,
         TrainTeacherJob.self,
         DistillJob.self,
+        TrainEvaluatorJob.self,
+        EvaluateJob.self,
     ]
 
     public static func handler(for kind: String) -> (any JobHandler.Type)? {

@@ -49,6 +49,9 @@ public final class TextToImageModel: Module {
     /// Dropout runs only while training; sampling and evaluation switch it off.
     public var isTraining = false { didSet { for d in dropouts { d.isActive = isTraining } } }
     private var savedDenoise: (mask: Tensor, tokens: Int)?
+    /// Network evaluations so far, counted per example (a guided step's doubled batch counts
+    /// twice): NFE per image = the change over a sampling run / pictures drawn.
+    public private(set) var exampleEvaluations = 0
     private var savedConditional: [Bool]?
 
     /// A freshly initialised network; every initial value is a pure function of (seed, parameter name).
@@ -125,6 +128,7 @@ public final class TextToImageModel: Module {
     public func denoise(_ z: Tensor, t: [Float], conditioning c: TextConditioning, save: Bool) -> Tensor {
         precondition(t.count == z.shape[0] && c.batch == z.shape[0],
                      "denoise: batch of \(z.shape[0]) with \(t.count) times and \(c.batch) captions")
+        exampleEvaluations += z.shape[0]
         let features = noiseLevelFeatures(logSNR: t.map { schedule.logSNR(Double($0)) }, count: config.uvit.noiseFeatures)
         let raw = noiseMLP.forward(features, save: save)
         raw.add(textProjection.forward(maskedMeanForward(c.context, mask: c.mask), save: save))

@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 // mscm-bench: release-mode benchmarks that print figures to compare run to run.
-// Run: swift run -c release mscm-bench [sgemm|engine|models|distill|queue|all] (default: all).
+// Run: swift run -c release mscm-bench [sgemm|engine|models|distill|evaluator|queue|all] (default: all).
 // Each area lives in its own file (EngineBench.swift, SgemmBench.swift, …) and registers here.
 
 let areas: [(name: String, run: () -> Void)] = [
@@ -10,6 +10,7 @@ let areas: [(name: String, run: () -> Void)] = [
     ("engine", benchEngine),
     ("models", benchModels),
     ("distill", benchDistill),
+    ("evaluator", benchEvaluator),
     ("queue", runQueueBench),   // needs DATABASE_URL (eval "$(ops/pg env)")
 ] + engineParts
 

@@ -6,14 +6,14 @@ import Jobs
 let scheduleCommand = Command(
     name: "schedule",
     summary: "Periodic jobs: schedule add NAME --kind K (--every 10m | --daily-at 03:00) [kind flags] | list | remove NAME.",
-    usage: "mscm-ctl schedule add NAME --kind KIND (--every DURATION | --daily-at HH:MM) [flags] | schedule list [--json] | schedule remove NAME",
+    usage: "mscm-ctl schedule add NAME (--every DURATION | --daily-at HH:MM) (--kind KIND | KIND) [flags] | schedule list [--json] | schedule remove NAME",
     flagsFor: { args in
         switch args.first {
         case "add":
             var f: [FlagSpec] = [.value("kind", "KIND", "job kind (\(JobRegistry.kinds.joined(separator: ", "))) [required]"),
                                  .value("every", "DURATION", "due at every multiple of this since the epoch: 30s, 10m, 2h, 1d"),
                                  .value("daily-at", "HH:MM", "due daily at this UTC time")] + jobPlacementFlags
-            if let kind = rawValue("kind", in: args) { f += try handler(kind, "schedule add").flags.map(\.flagSpec) }
+            if let kind = rawValue("kind", in: args) ?? positionalKind(args) { f += try handler(kind, "schedule add").flags.map(\.flagSpec) }
             return f
         case "list": return [.bool("json", "print the schedules as JSON")]
         default: return []
@@ -23,8 +23,10 @@ let scheduleCommand = Command(
     let p = flags.positional
     switch p.first {
     case "add":
-        guard p.count == 2 else { throw UsageError("mscm-ctl schedule add: give one schedule NAME") }
-        guard let kind = flags.string("kind") else { throw UsageError("mscm-ctl schedule add: --kind is required") }
+        // The kind comes as --kind K or as the word after NAME: `schedule add NAME --every 24h evaluate …`.
+        let positional = p.count == 3 && flags.string("kind") == nil ? p[2] : nil
+        guard p.count == 2 || positional != nil else { throw UsageError("mscm-ctl schedule add: give one schedule NAME") }
+        guard let kind = flags.string("kind") ?? positional else { throw UsageError("mscm-ctl schedule add: --kind is required") }
         let h = try handler(kind, "schedule add")
         let rule: ScheduleRule
         switch (flags.string("every"), flags.string("daily-at")) {
@@ -76,4 +78,20 @@ let scheduleCommand = Command(
     case nil:
         throw UsageError("mscm-ctl schedule: add, list or remove?")
     }
+}
+
+/// The job kind given as a word in `schedule add NAME [placement flags] KIND [kind flags]`: the
+/// first argument after NAME that is neither a flag nor the value of a placement flag.
+func positionalKind(_ args: [String]) -> String? {
+    let takesValue: Set<String> = ["--every", "--daily-at", "--queue", "--priority", "--max-attempts"]
+    var words: [String] = []
+    var i = 1
+    while i < args.count {
+        let a = args[i]
+        if takesValue.contains(a) { i += 2; continue }
+        if a.hasPrefix("-") { break }  // kind flags follow the kind
+        words.append(a)
+        i += 1
+    }
+    return words.count >= 2 ? words[1] : nil
 }

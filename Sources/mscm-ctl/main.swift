@@ -15,6 +15,7 @@ let commands: [Command] = [
     cancelCommand,
     retryCommand,
     scheduleCommand,
+    reportCommand,
     artifactsCommand,
     pruneCommand,
     figure1Command,

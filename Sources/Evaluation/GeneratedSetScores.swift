@@ -1,0 +1,69 @@
+import Datasets
+import Foundation
+
+/// What the evaluator says about a set of pictures drawn for known prompts (ALGORITHMS.md §7):
+/// the Fréchet distance of their features to a reference set's, the CLIP score of (picture,
+/// prompt) pairs, and attribute accuracy — the fraction of pictures in which the classifier
+/// reads all five attributes the prompt asked for (and the fraction per attribute).
+public struct GeneratedSetScores {
+    public let fid: FrechetScore
+    public let clip: CLIPScoreResult
+    public let attributeAccuracy: Double
+    public let perAttribute: [String: Double]
+
+    /// `images` [N, R, R, 3] in [−1, 1]; picture i was drawn for `prompts[i]`, whose scene is
+    /// `scenes[i]`. `extractor` names the feature space (it must match the reference's);
+    /// `embeddingModel` the CLIP (default: the evaluator's own name for it).
+    public static func compute(_ evaluator: Evaluator, images: Tensor, prompts: [String], scenes: [SceneLabels],
+                               reference: FeatureStatistics, extractor: String,
+                               embeddingModel: String? = nil) throws -> GeneratedSetScores {
+        let n = images.shape.first ?? 0
+        guard n >= 2, prompts.count == n, scenes.count == n else {
+            throw EvaluationError("scoring needs at least 2 pictures, each with its prompt and scene (\(n) pictures, \(prompts.count) prompts, \(scenes.count) scenes)")
+        }
+        let stats = try FeatureStatistics(features: try evaluator.features(images), extractor: extractor)
+        let fid = try FrechetDistance.score(stats, reference)
+
+        // Each distinct prompt is encoded once.
+        var firstIndex: [String: Int] = [:]
+        var distinct: [String] = []
+        for p in prompts where firstIndex[p] == nil { firstIndex[p] = distinct.count; distinct.append(p) }
+        let textTable = evaluator.textEmbeddings(distinct)
+        let e = evaluator.config.embeddingWidth
+        let texts = Tensor(shape: [n, e])
+        for (i, p) in prompts.enumerated() { (texts.data + i * e).update(from: textTable.data + firstIndex[p]! * e, count: e) }
+        let clip = try CLIPScore.compute(images: try evaluator.imageEmbeddings(images), texts: texts,
+                                         embeddingModel: embeddingModel ?? evaluator.embeddingModel)
+
+        let predicted = try evaluator.predict(images)
+        var all = 0
+        var correct = [Int](repeating: 0, count: SceneAttribute.allCases.count)
+        for (i, labels) in predicted.enumerated() {
+            var ok = true
+            for a in SceneAttribute.allCases {
+                if labels[a] == scenes[i][a] { correct[a.rawValue] += 1 } else { ok = false }
+            }
+            if ok { all += 1 }
+        }
+        var per: [String: Double] = [:]
+        for a in SceneAttribute.allCases { per[a.description] = Double(correct[a.rawValue]) / Double(n) }
+        return GeneratedSetScores(fid: fid, clip: clip, attributeAccuracy: Double(all) / Double(n), perAttribute: per)
+    }
+}
+
+/// Real pictures for the reference side of the FID: `perPrompt` renders of each scene, render
+/// (k, j) — copy k of scene j — with jitter index k·P + j of `CounterRNG(seed)`. Row k·P + j.
+public enum ReferenceRenders {
+    public static func render(_ scenes: [SceneLabels], perPrompt: Int, resolution r: Int, seed: UInt64) -> Tensor {
+        let p = scenes.count
+        let out = Tensor(shape: [perPrompt * p, r, r, 3])
+        let rng = CounterRNG(seed: seed)
+        for k in 0..<perPrompt {
+            for (j, s) in scenes.enumerated() {
+                let i = k * p + j
+                ShapesRenderer.render(s, resolution: r, rng: rng, index: UInt64(i)).write(into: out.data + i * r * r * 3)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,85 @@
+import Datasets
+import Evaluation
+import Foundation
+import Models
+
+/// Draws the pictures of one evaluate entry: loads its model from the artifact store (each
+/// model once), samples every prompt under each seed with seed-matched noise, counts the
+/// network evaluations and times the sampling, reporting progress after every seed.
+struct EntrySampler {
+    struct Drawn {
+        /// [K·P, R, R, 3]: row k·P + j is prompt j under seed k.
+        let images: Tensor
+        /// [prompt][seed].
+        let tiles: [[RGBImage]]
+        let label: String
+        let artifact: String
+        /// The plot series: model, sampler and guidance.
+        let series: String
+        let nfePerImage: Double
+        let secondsPerImage: Double
+    }
+
+    let ctx: JobContext
+    let work: TemporaryDirectory
+    let resolution: Int
+    let prompts: [String]
+    let seeds: Int
+    let firstSeed: UInt64
+    let totalEntries: Int
+    private var models: [String: ModelFile] = [:]
+    private let began = Clock.now
+
+    init(ctx: JobContext, work: TemporaryDirectory, resolution: Int, prompts: [String], seeds: Int, firstSeed: UInt64,
+         totalEntries: Int) {
+        self.ctx = ctx; self.work = work; self.resolution = resolution; self.prompts = prompts; self.seeds = seeds
+        self.firstSeed = firstSeed; self.totalEntries = totalEntries
+    }
+
+    mutating func model(_ ref: String) throws -> (file: ModelFile, info: ArtifactInfo) {
+        guard let info = try ctx.artifactInfo(ref) else { throw JobFailure.permanent("evaluate: no model artifact '\(ref)'") }
+        guard EvaluationEntry.modelKinds.contains(info.kind) else {
+            throw JobFailure.permanent("evaluate: artifact '\(ref)' has kind \(info.kind), not teacher or student")
+        }
+        if let m = models[info.sha256] { return (m, info) }
+        let url = work.url.appendingPathComponent("model-\(info.sha256.prefix(16)).safetensors")
+        try ctx.getArtifact(info.sha256, to: url)
+        let file: ModelFile
+        do { file = try ModelFile.load(url) } catch { throw JobFailure.permanent("evaluate: model \(ref): \(error)") }
+        guard file.model.resolution == resolution else {
+            throw JobFailure.permanent("evaluate: model \(ref) draws \(file.model.resolution)×\(file.model.resolution) pictures; the evaluator reads \(resolution)×\(resolution) (train one with --resolution \(file.model.resolution))")
+        }
+        models[info.sha256] = file
+        return (file, info)
+    }
+
+    mutating func draw(_ entry: EvaluationEntry, index: Int) throws -> Drawn {
+        let (file, info) = try model(entry.model)
+        let label = "\(info.name) \(entry.sampler.rawValue) \(entry.steps) steps w=\(EvaluationEntry.number(entry.guidance))"
+        let p = prompts.count, r = resolution, slot = r * r * 3
+        let images = Tensor(shape: [seeds * p, r, r, 3])
+        let evaluationsBefore = file.model.exampleEvaluations
+        var seconds = 0.0
+        for k in 0..<seeds {
+            try ctx.checkCancelled()
+            let start = Clock.now
+            let x: Tensor
+            do {
+                x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: firstSeed + UInt64(k), sampler: entry.sampler,
+                                                   steps: entry.steps, guidance: entry.guidance, xvar: file.xvar)
+            } catch { throw JobFailure.permanent("evaluate: entry \(entry.text): \(error)") }
+            seconds += Clock.now - start
+            (images.data + k * p * slot).update(from: x.data, count: p * slot)
+            let done = index * seeds + k + 1, total = totalEntries * seeds
+            let rate = Double(done) / max(Clock.now - began, 1e-9)
+            ctx.progress(iteration: done, total: total, rate: rate, eta: Double(total - done) / max(rate, 1e-9),
+                         extra: ["entry": .string(label), "entry_index": .int(index + 1), "entries": .int(totalEntries),
+                                 "seed": .int(Int(firstSeed) + k), "unit": "seeds"])
+        }
+        let n = Double(seeds * p)
+        let tiles = (0..<p).map { j in (0..<seeds).map { k in RGBImage(tensor: images.slice(k * p + j, k * p + j + 1)) } }
+        return Drawn(images: images, tiles: tiles, label: label, artifact: "\(info.name) (\(info.sha256.prefix(12)))",
+                     series: "\(info.name) \(entry.sampler.rawValue) w=\(EvaluationEntry.number(entry.guidance))",
+                     nfePerImage: Double(file.model.exampleEvaluations - evaluationsBefore) / n, secondsPerImage: seconds / n)
+    }
+}

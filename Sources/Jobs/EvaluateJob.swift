@@ -1,0 +1,162 @@
+import Datasets
+import Evaluation
+import Foundation
+import Models
+
+/// `evaluate`: scores teachers and students on the held-out prompts (ALGORITHMS.md §7).
+///
+/// For each entry (model, sampler, steps, guidance) it draws every prompt under seeds
+/// seed … seed+K−1 — prompt j under seed k starts from `Sampling.initialNoise(seed: k, sample: j)`
+/// in every entry (§6 seed matching) — and measures, with the evaluator artifact as the judge:
+/// FID against real renders of the same prompts (the feature space is named), CLIP score,
+/// attribute accuracy, NFE per image (counted) and seconds per image (wall clock). It writes
+/// metrics JSON, one seed-matched grid per prompt (rows = real renders then the entries,
+/// columns = seeds) and an HTML report with the table and an FID-against-steps plot, as
+/// artifacts named `<name>-<job id>/<file>` (kinds report-html, report-metrics, report-plot,
+/// report-grid) and into `.mscm/reports/<job id>/` under the project directory.
+public struct EvaluateJob: JobHandler {
+    public static let kind = "evaluate"
+    public static let summary = "evaluate models (FID, CLIP score, attribute accuracy, NFE, s/image) on held-out prompts; output: a report"
+    public static let flags: [SpecFlag] = [
+        SpecFlag("evaluator", .string, required: true, help: "the evaluator artifact (name or sha256, kind evaluator)"),
+        SpecFlag("entries", .strings, required: true,
+                 help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|"))"),
+        SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
+        SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
+        SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
+        SpecFlag("name", .string, help: "report name; artifacts are named <name>-<job id>/… (default report)"),
+    ]
+
+    public init() {}
+
+    /// Everything wrong with the spec, one line per violation, before anything is written.
+    public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
+        var problems: [String] = []
+        do { try validateAgainstFlags(spec: spec, artifacts: artifacts) } catch { problems.append("\(error)") }
+        func fail(_ s: String) { problems.append("\(kind) spec: \(s)") }
+        if let ref = spec["evaluator"]?.string, !ref.isEmpty {
+            switch try artifacts.info(ref) {
+            case nil: fail("'evaluator': no artifact '\(ref)' (see mscm-ctl artifacts list)")
+            case let info? where info.kind != EvaluatorFile.kind:
+                fail("'evaluator': artifact '\(ref)' has kind \(info.kind), not \(EvaluatorFile.kind)")
+            default: break
+            }
+        }
+        for text in spec["entries"]?.array?.compactMap(\.string) ?? [] {
+            switch EvaluationEntry.parse(text) {
+            case .failure(let e): e.lines.forEach(fail)
+            case .success(let entry):
+                switch try artifacts.info(entry.model) {
+                case nil: fail("entry '\(text)': no model artifact '\(entry.model)' (see mscm-ctl artifacts list)")
+                case let info? where !EvaluationEntry.modelKinds.contains(info.kind):
+                    fail("entry '\(text)': artifact '\(entry.model)' has kind \(info.kind), not teacher or student")
+                default: break
+                }
+            }
+        }
+        if !problems.isEmpty { throw JobFailure.permanent(problems.joined(separator: "\n")) }
+    }
+
+    public func run(_ ctx: JobContext) throws -> JSON {
+        let spec = ctx.spec
+        let entries = try (spec["entries"]?.array ?? []).map { j -> EvaluationEntry in
+            switch EvaluationEntry.parse(j.string ?? "") {
+            case .success(let e): return e
+            case .failure(let e): throw JobFailure.permanent(e.lines.joined(separator: "\n"))
+            }
+        }
+        let seeds = spec["seeds"]?.int ?? 4, firstSeed = UInt64(spec["seed"]?.int ?? 0)
+        let reportName = "\(spec["name"]?.string ?? "report")-\(ctx.id)"
+        let work = try TemporaryDirectory(prefix: "evaluate-\(ctx.id)")
+
+        // The judge.
+        guard let evaluatorRef = spec["evaluator"]?.string, let evaluatorInfo = try ctx.artifactInfo(evaluatorRef) else {
+            throw JobFailure.permanent("evaluate: no evaluator artifact '\(spec["evaluator"]?.string ?? "")'")
+        }
+        let evaluatorFile = work.url.appendingPathComponent("evaluator.safetensors")
+        try ctx.getArtifact(evaluatorInfo.sha256, to: evaluatorFile)
+        let evaluator: Evaluator
+        do { evaluator = try EvaluatorFile.load(evaluatorFile) } catch { throw JobFailure.permanent("evaluate: evaluator \(evaluatorRef): \(error)") }
+        let extractor = "\(evaluator.featureExtractor), evaluator \(evaluatorInfo.sha256.prefix(12))"
+        let embeddingModel = "\(evaluator.embeddingModel), evaluator \(evaluatorInfo.sha256.prefix(12))"
+
+        // Prompts and the reference side of the FID.
+        let prompts = try Self.prompts(spec["prompts"]?.string ?? "heldout")
+        let scenes = try prompts.map { p -> SceneLabels in
+            do { return try Caption.parse(p) } catch { throw JobFailure.permanent("evaluate: \(error)") }
+        }
+        let r = evaluator.resolution
+        let perPrompt = max(seeds, (1000 + prompts.count - 1) / prompts.count)
+        ctx.log("rendering \(perPrompt * prompts.count) reference pictures of \(prompts.count) prompts")
+        let reference = ReferenceRenders.render(scenes, perPrompt: perPrompt, resolution: r, seed: Self.referenceSeed ^ firstSeed)
+        let referenceStats = try FeatureStatistics(features: try evaluator.features(reference), extractor: extractor)
+
+        var sampler = EntrySampler(ctx: ctx, work: work, resolution: r, prompts: prompts, seeds: seeds, firstSeed: firstSeed,
+                                   totalEntries: entries.count)
+        var metrics: [EvaluationMetrics] = []
+        var pictures: [[[RGBImage]]] = []  // [entry][prompt][seed]
+        for (i, entry) in entries.enumerated() {
+            let drawn = try sampler.draw(entry, index: i)
+            let rows = Array(0..<seeds).flatMap { _ in scenes }
+            let allPrompts = Array(0..<seeds).flatMap { _ in prompts }
+            let scores = try GeneratedSetScores.compute(evaluator, images: drawn.images, prompts: allPrompts, scenes: rows,
+                                                        reference: referenceStats, extractor: extractor, embeddingModel: embeddingModel)
+            var m = EvaluationMetrics(model: drawn.label, artifact: drawn.artifact, kind: drawn.series,
+                                      sampler: entry.sampler.rawValue, steps: entry.steps, guidance: entry.guidance,
+                                      nfePerImage: drawn.nfePerImage, secondsPerImage: drawn.secondsPerImage)
+            m.record(fid: scores.fid)
+            m.record(clip: scores.clip)
+            m.attributeAccuracy = scores.attributeAccuracy
+            m.attributeAccuracyByAttribute = scores.perAttribute
+            metrics.append(m)
+            pictures.append(drawn.tiles)
+            ctx.log(String(format: "%@: FID %.2f, CLIP score %.2f, attribute accuracy %.1f%%, NFE/image %g, %.3g s/image",
+                           drawn.label as NSString, scores.fid.distance, scores.clip.score, 100 * scores.attributeAccuracy,
+                           drawn.nfePerImage, drawn.secondsPerImage))
+        }
+
+        let realRows = (0..<prompts.count).map { j in (0..<seeds).map { k in RGBImage(tensor: reference.slice(k * prompts.count + j, k * prompts.count + j + 1)) } }
+        let report = EvaluationReport(
+            name: reportName, jobID: ctx.id, prompts: prompts, seeds: (0..<seeds).map { firstSeed + UInt64($0) },
+            metrics: MetricsDocument(title: "mscm evaluation \(reportName)", entries: metrics),
+            entryLabels: metrics.map(\.model), pictures: pictures, realPictures: realRows,
+            notes: Self.notes(evaluator: evaluator, evaluatorName: evaluatorInfo.name, prompts: prompts.count, seeds: seeds,
+                              referenceCount: reference.shape[0]))
+        let published = try report.publish(ctx: ctx, scratch: work.url)
+
+        return ["report": .string(reportName), "report_dir": published.localDirectory.map { .string($0.path) } ?? .null,
+                "artifacts": .array(published.artifacts.map { .string($0) }),
+                "feature_extractor": .string(extractor), "embedding_model": .string(embeddingModel),
+                "entries": .array(metrics.map { m in
+                    func num(_ v: Double?) -> JSON { v.map { $0.isFinite ? .double($0) : .null } ?? .null }
+                    return ["model": .string(m.model), "fid": num(m.fid), "clip_score": num(m.clipScore),
+                            "attribute_accuracy": num(m.attributeAccuracy), "nfe_per_image": num(m.nfePerImage),
+                            "seconds_per_image": num(m.secondsPerImage)]
+                })]
+    }
+
+    /// Key of the reference renders' jitter (xored with the first seed): a stream no training
+    /// run draws from.
+    static let referenceSeed: UInt64 = 0x5245_4645_5245_4E43
+
+    static func prompts(_ choice: String) throws -> [String] {
+        switch choice {
+        case "heldout": return ShapesWorld.heldOutCaptions
+        case "train": return ShapesWorld.trainingCaptions
+        default:
+            do { return try PromptFiles.read(URL(fileURLWithPath: choice), grammarOnly: true) } catch {
+                throw JobFailure.permanent("evaluate: prompts: \(error)")
+            }
+        }
+    }
+
+    static func notes(evaluator: Evaluator, evaluatorName: String, prompts: Int, seeds: Int, referenceCount: Int) -> [String] {
+        var n = ["\(prompts) prompts × \(seeds) seeds per entry; in each grid every row's picture in a column started from the same noise (seed matching).",
+                 "FID: Fréchet distance between the evaluator's penultimate-layer features of the generated pictures and of \(referenceCount) real renders of the same prompts.",
+                 "CLIP score: max(mean 100·cos(image, prompt), 0) in the evaluator's shapes-world CLIP space.",
+                 "Attribute accuracy: the fraction of pictures in which the evaluator's classifier reads all five attributes the prompt asks for.",
+                 "NFE / image: network evaluations per picture, counted (a guided step runs both branches: 2)."]
+        if let q = evaluator.quality { n.append("Evaluator \(evaluatorName): \(q.summary).") }
+        return n
+    }
+}

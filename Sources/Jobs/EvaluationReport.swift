@@ -1,0 +1,112 @@
+import Datasets
+import Evaluation
+import Foundation
+
+/// The files of one evaluation — `index.html`, `metrics.json`, `fid-vs-steps.svg` and
+/// `grids/prompt-NN.png` — built in a scratch directory, then published twice: as artifacts
+/// named `<name>/<relative path>` (kinds report-html, report-metrics, report-plot,
+/// report-grid), and as the local directory `.mscm/reports/<job id>/` under the project,
+/// which appears whole or not at all (written beside it, then renamed into place).
+struct EvaluationReport {
+    let name: String
+    let jobID: Int64
+    let prompts: [String]
+    let seeds: [UInt64]
+    let metrics: MetricsDocument
+    let entryLabels: [String]
+    /// [entry][prompt][seed].
+    let pictures: [[[RGBImage]]]
+    /// [prompt][seed]: real renders, shown as each grid's first row.
+    let realPictures: [[RGBImage]]
+    let notes: [String]
+
+    static let artifactKinds = ["html": "report-html", "json": "report-metrics", "svg": "report-plot", "png": "report-grid"]
+
+    /// The artifact kind of a report file, by extension.
+    static func kind(of path: String) -> String {
+        artifactKinds[(path as NSString).pathExtension] ?? "report-file"
+    }
+
+    /// Where local reports go: `$MSCM_HOME/.mscm/reports`, else `.mscm/reports` beside the
+    /// project's Prompts/ folder, else under the working directory.
+    static var localRoot: URL {
+        let project = ProcessInfo.processInfo.environment["MSCM_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? ProjectDirectory.find("Prompts")?.deletingLastPathComponent()
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return project.appendingPathComponent(".mscm/reports")
+    }
+
+    /// Writes every file into `directory`; returns their paths relative to it.
+    func write(to directory: URL) throws -> [String] {
+        let grids = directory.appendingPathComponent("grids")
+        try AtomicFile.makeDirectory(grids)
+        var written: [String] = []
+        var gridRefs: [HTMLReport.Grid] = []
+        for (j, prompt) in prompts.enumerated() {
+            let rows = [(label: "real (rendered)", pictures: realPictures[j])]
+                + entryLabels.indices.map { (label: entryLabels[$0], pictures: pictures[$0][j]) }
+            let png = try PNGCodec.encode(try SeedMatchedGrid(prompt: prompt, seeds: seeds, rows: rows).render())
+            let path = String(format: "grids/prompt-%02d.png", j + 1)
+            try AtomicFile.write(png, to: directory.appendingPathComponent(path))
+            written.append(path)
+            gridRefs.append(HTMLReport.Grid(caption: prompt, path: path))
+        }
+        let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: [])
+        let html = HTMLReport(metrics: metrics, plot: plot, grids: gridRefs, notes: notes)
+        for url in try html.write(to: directory) { written.append(url.lastPathComponent) }
+        return written
+    }
+
+    struct Published {
+        let localDirectory: URL?
+        let artifacts: [String]
+    }
+
+    func publish(ctx: JobContext, scratch: URL) throws -> Published {
+        let built = scratch.appendingPathComponent("report")
+        let files = try write(to: built)
+        var artifacts: [String] = []
+        for path in files {
+            try ctx.checkCancelled()
+            let artifact = "\(name)/\(path)"
+            try ctx.putArtifact(name: artifact, kind: Self.kind(of: path), file: built.appendingPathComponent(path))
+            artifacts.append(artifact)
+        }
+        var local: URL? = nil
+        do {
+            local = try Self.install(built, files: files, as: String(jobID), in: Self.localRoot)
+            ctx.log("report written to \(local!.path)")
+        } catch {
+            ctx.log("could not write the local report directory (the artifacts hold it): \(error)")
+        }
+        return Published(localDirectory: local, artifacts: artifacts)
+    }
+
+    /// Copies `files` of `source` into `root/.tmp-<name>-…`, then renames that to `root/<name>`
+    /// (replacing an older copy), so readers never see a partial report.
+    static func install(_ source: URL, files: [String], as name: String, in root: URL) throws -> URL {
+        let fm = FileManager.default
+        try AtomicFile.makeDirectory(root)
+        let temp = root.appendingPathComponent(".tmp-\(name)-\(UUID().uuidString)")
+        let final = root.appendingPathComponent(name)
+        do {
+            for path in files {
+                let to = temp.appendingPathComponent(path)
+                try AtomicFile.makeDirectory(to.deletingLastPathComponent())
+                try fm.copyItem(at: source.appendingPathComponent(path), to: to)
+            }
+            if fm.fileExists(atPath: final.path) {
+                let old = root.appendingPathComponent(".old-\(name)-\(UUID().uuidString)")
+                try fm.moveItem(at: final, to: old)
+                try? fm.removeItem(at: old)
+            }
+            guard rename(temp.path, final.path) == 0 else {
+                throw EvaluationError("cannot rename \(temp.path) to \(final.path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? fm.removeItem(at: temp)
+            throw error
+        }
+        return final
+    }
+}

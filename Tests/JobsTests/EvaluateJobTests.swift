@@ -1,0 +1,160 @@
+import Foundation
+import XCTest
+import Datasets
+import Evaluation
+import Models
+@testable import Jobs
+
+/// `train-evaluator` and `evaluate` through a real worker on a scratch database: a tiny
+/// evaluator, a tiny random-init teacher, a report with metrics JSON, HTML, plot and grids in
+/// the artifact store and in the local report directory; `mscm-ctl report latest --export`
+/// copies it out; bad specs fail with one line per violation and write nothing; a schedule
+/// becomes one evaluate job per due time.
+final class EvaluateJobTests: ScratchTestCase {
+    var workers: [Worker] = []
+    var cleanup: [URL] = []
+
+    override func tearDown() {
+        for w in workers { w.stop(); w.wait() }
+        for u in cleanup { try? FileManager.default.removeItem(at: u) }
+        super.tearDown()
+    }
+
+    func startWorker() throws {
+        var c = WorkerConfig(id: "eval")
+        c.conninfo = scratch.url
+        c.lease = 10
+        c.poll = 0.1
+        c.log = { _ in }
+        let w = try Worker(config: c, handlers: JobRegistry.all)
+        w.start()
+        workers.append(w)
+    }
+
+    func submit(_ kind: String, _ spec: JSON) throws -> Int64 {
+        try JobRegistry.handler(for: kind)!.validate(spec: spec, artifacts: ArtifactStore(handle.get()))
+        return try store.submit(NewJob(kind: kind, spec: spec)).id
+    }
+
+    func temporary(_ name: String) -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        cleanup.append(u)
+        return u
+    }
+
+    /// A tiny random-init teacher stored as artifact `teacher-tiny`.
+    func putTeacher() throws {
+        let file = temporary("teacher").appendingPathExtension("safetensors")
+        try ModelFile.write(try TextToImageModel(.tiny, seed: 7), kind: "teacher", to: file)
+        try ArtifactStore(handle.get()).put(name: "teacher-tiny", kind: "teacher", file: file)
+    }
+
+    func waitFor(_ id: Int64, _ timeout: Double = 60) throws -> Job {
+        try eventually(timeout, "job \(id) finished") { try job(id).state.isFinal }
+        let j = try job(id)
+        XCTAssertEqual(j.state, .succeeded, j.error ?? "")
+        return j
+    }
+
+    func testTrainEvaluatorThenEvaluateThenExportTheReport() throws {
+        try putTeacher()
+        let prompts = temporary("prompts").appendingPathExtension("txt")
+        try (ShapesWorld.heldOutCaptions.prefix(3).joined(separator: "\n") + "\n").write(to: prompts, atomically: true, encoding: .utf8)
+        try startWorker()
+
+        let trained = try waitFor(try submit("train-evaluator", ["iterations": 30, "batch": 16, "seed": 1, "name": "judge"]))
+        XCTAssertEqual(trained.progress?["iteration"], 30)
+        XCTAssertNotNil(trained.result?["retrieval_top1"]?.double)
+        XCTAssertEqual(try ArtifactStore(handle.get()).info("judge")?.kind, "evaluator")
+
+        let entries: JSON = ["teacher-tiny:ddim:2:0", "teacher-tiny:ddim:2:0", "teacher-tiny:ddpm:3:1"]
+        let id = try submit("evaluate", ["evaluator": "judge", "entries": entries, "seeds": 2, "prompts": .string(prompts.path)])
+        let done = try waitFor(id)
+        XCTAssertEqual(done.progress?["iteration"], 6)
+        XCTAssertEqual(done.progress?["total"], 6)
+        let localDir = try XCTUnwrap(done.result?["report_dir"]?.string)
+        cleanup.append(URL(fileURLWithPath: localDir))
+
+        // Metrics: both identical entries score identically (same noise → same pictures).
+        let metrics = try MetricsDocument.read(URL(fileURLWithPath: localDir).appendingPathComponent("metrics.json"))
+        XCTAssertEqual(metrics.entries.count, 3)
+        let (a, b, c) = (metrics.entries[0], metrics.entries[1], metrics.entries[2])
+        XCTAssertEqual(a.fid, b.fid)
+        XCTAssertEqual(a.clipScore, b.clipScore)
+        XCTAssertEqual(a.attributeAccuracy, b.attributeAccuracy)
+        XCTAssertNotEqual(a.fid, c.fid)
+        XCTAssertEqual(a.nfePerImage, 2, "guidance 0: one evaluation per step")
+        XCTAssertEqual(c.nfePerImage, 6, "guidance 1: both branches at each of 3 steps")
+        XCTAssertEqual(a.sampleCount, 6)
+        XCTAssertEqual(a.referenceCount, 1002, "⌈1000 / 3⌉ renders of each of 3 prompts")
+        XCTAssertTrue(a.featureExtractor?.hasPrefix("shapes-attributes-v1 penultimate 64-d") ?? false, a.featureExtractor ?? "")
+        XCTAssertGreaterThan(a.secondsPerImage ?? 0, 0)
+
+        // `report latest --export` copies the whole report out of the artifact store.
+        let out = temporary("exported")
+        let r = try ctl("report", "latest", "--export", out.path)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("report report-\(id) from evaluate job \(id)"), r.out)
+        XCTAssertTrue(r.out.contains("local: \(localDir)/index.html"), r.out)
+        for file in ["index.html", "metrics.json", "fid-vs-steps.svg", "grids/prompt-01.png", "grids/prompt-03.png"] {
+            let exported = out.appendingPathComponent(file), local = URL(fileURLWithPath: localDir).appendingPathComponent(file)
+            XCTAssertEqual(try Data(contentsOf: exported), try Data(contentsOf: local), file)
+        }
+        let html = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("shapes-attributes-v1 penultimate 64-d"), "the report names the feature space")
+        XCTAssertTrue(html.contains("grids/prompt-02.png") && html.contains("<svg"))
+        let grid = try PNGCodec.read(out.appendingPathComponent("grids/prompt-01.png"))
+        XCTAssertGreaterThan(grid.height, 4 * 16 * 4, "a row of real renders and three entry rows")
+        let kinds = Set(try ArtifactStore(handle.get()).list(job: id).map(\.kind))
+        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid"])
+    }
+
+    func testInvalidSpecsListEveryViolationAndWriteNothing() throws {
+        try putTeacher()
+        let spec: JSON = ["evaluator": "teacher-tiny",
+                          "entries": ["nothere:ddim:4:0", "teacher-tiny:euler:4:0", "teacher-tiny:ddim:0:-1", "teacher-tiny"]]
+        XCTAssertThrowsError(try EvaluateJob.validate(spec: spec, artifacts: ArtifactStore(handle.get()))) { error in
+            let lines = "\(error)".split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines, [
+                "evaluate spec: 'evaluator': artifact 'teacher-tiny' has kind teacher, not evaluator",
+                "evaluate spec: entry 'nothere:ddim:4:0': no model artifact 'nothere' (see mscm-ctl artifacts list)",
+                "evaluate spec: entry 'teacher-tiny:euler:4:0': sampler 'euler' is not one of \(SamplerName.allCases.map(\.rawValue).joined(separator: ", "))",
+                "evaluate spec: entry 'teacher-tiny:ddim:0:-1': steps must be an integer ≥ 1, got '0'",
+                "evaluate spec: entry 'teacher-tiny:ddim:0:-1': guidance must be a number ≥ 0, got '-1'",
+                "evaluate spec: entry 'teacher-tiny' must be MODEL:SAMPLER:STEPS:GUIDANCE",
+            ])
+        }
+        let r = try ctl("submit", "evaluate", "--evaluator", "teacher-tiny", "--entries", "teacher-tiny:ddim:0:0")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 2, r.err)
+        XCTAssertEqual(try handle.with { try $0.query("SELECT count(*) AS n FROM jobs").first!.int("n")! }, 0)
+    }
+
+    func testScheduleBecomesOneEvaluateJobPerDueTime() throws {
+        try putTeacher()
+        let evaluatorFile = temporary("judge").appendingPathExtension("safetensors")
+        try EvaluatorFile.write(try Evaluator(config: .tiny), to: evaluatorFile)
+        try ArtifactStore(handle.get()).put(name: "judge", kind: "evaluator", file: evaluatorFile)
+
+        let r = try ctl("schedule", "add", "nightly-eval", "--every", "24h", "evaluate", "--evaluator", "judge",
+                        "--entries", "teacher-tiny:ddim:4:0,teacher-tiny:addim:8:3", "--seeds", "2")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("schedule nightly-eval: evaluate every "), r.out)
+        let bad = try ctl("schedule", "add", "broken", "--every", "24h", "evaluate", "--evaluator", "judge", "--entries", "x:ddim:1:0")
+        XCTAssertNotEqual(bad.status, 0)
+
+        // As if the schedule came due an hour ago; fire it the way worker maintenance does.
+        try handle.with { try $0.execute("UPDATE schedules SET next_run_at = now() - interval '1 hour'") }
+        let schedules = ScheduleStore(try handle.get())
+        let fired = try schedules.fireDue()
+        XCTAssertEqual(fired.count, 1)
+        XCTAssertEqual(try schedules.fireDue(), [], "one job per due time")
+        let jobs = try store.list(kind: "evaluate")
+        XCTAssertEqual(jobs.count, 1)
+        XCTAssertEqual(jobs.first?.id, fired.first?.job)
+        XCTAssertEqual(jobs.first?.scheduleName, "nightly-eval")
+        XCTAssertEqual(jobs.first?.spec["entries"], ["teacher-tiny:ddim:4:0", "teacher-tiny:addim:8:3"])
+        XCTAssertEqual(jobs.first?.spec["seeds"], 2)
+        XCTAssertNoThrow(try EvaluateJob.validate(spec: jobs.first!.spec, artifacts: ArtifactStore(handle.get())))
+    }
+}
