@@ -58,6 +58,16 @@ struct EntrySampler {
         let label = "\(info.name) \(entry.sampler.rawValue) \(entry.steps) steps w=\(EvaluationEntry.number(entry.guidance))"
         let p = prompts.count, r = resolution, slot = r * r * 3
         let images = Tensor(shape: [seeds * p, r, r, 3])
+        // A student has learned the guided teacher's trajectory: it samples with one conditional
+        // pass per step, and its entry names the guidance it was distilled at.
+        var guidance = entry.guidance
+        if file.studentSteps != nil {
+            let distilled = file.metadata["guidance"].flatMap(Double.init)
+            guard distilled == entry.guidance else {
+                throw JobFailure.permanent("evaluate: entry \(entry.text): the student was distilled at w = \(distilled.map { EvaluationEntry.number($0) } ?? "?"), not \(EvaluationEntry.number(entry.guidance))")
+            }
+            guidance = 0
+        }
         let evaluationsBefore = file.model.exampleEvaluations
         var seconds = 0.0
         for k in 0..<seeds {
@@ -66,15 +76,16 @@ struct EntrySampler {
             let x: Tensor
             do {
                 x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: firstSeed + UInt64(k), sampler: entry.sampler,
-                                                   steps: entry.steps, guidance: entry.guidance, xvar: file.xvar)
+                                                   steps: entry.steps, guidance: guidance, xvar: file.xvar,
+                                                   studentSteps: file.studentSteps)
             } catch { throw JobFailure.permanent("evaluate: entry \(entry.text): \(error)") }
             seconds += Clock.now - start
             (images.data + k * p * slot).update(from: x.data, count: p * slot)
             let done = index * seeds + k + 1, total = totalEntries * seeds
             let rate = Double(done) / max(Clock.now - began, 1e-9)
             ctx.progress(iteration: done, total: total, rate: rate, eta: Double(total - done) / max(rate, 1e-9),
-                         extra: ["entry": .string(label), "entry_index": .int(index + 1), "entries": .int(totalEntries),
-                                 "seed": .int(Int(firstSeed) + k), "unit": "seeds"])
+                         extra: ["entry": .string("\(index + 1)/\(totalEntries) \(label), seed \(Int(firstSeed) + k)"),
+                                 "unit": "seeds/s"])
         }
         let n = Double(seeds * p)
         let tiles = (0..<p).map { j in (0..<seeds).map { k in RGBImage(tensor: images.slice(k * p + j, k * p + j + 1)) } }

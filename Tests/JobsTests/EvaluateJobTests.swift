@@ -47,6 +47,16 @@ final class EvaluateJobTests: ScratchTestCase {
         let file = temporary("teacher").appendingPathExtension("safetensors")
         try ModelFile.write(try TextToImageModel(.tiny, seed: 7), kind: "teacher", to: file)
         try ArtifactStore(handle.get()).put(name: "teacher-tiny", kind: "teacher", file: file)
+        // A 2-step student of it (one distillation iteration: any weights will do here).
+        let teacher = try ModelFile.load(file).model
+        var config = DistillationConfig(studentSteps: 2, teacherSteps: .fixed(4), guidance: 3)
+        config.iterations = 1; config.batchSize = 2
+        let distiller = try Distiller(config: config, teacher: teacher, teacherSHA: "test",
+                                      dataset: try TeacherTrainingConfig.defaults(preset: "tiny").openDataset())
+        _ = try distiller.step()
+        let student = temporary("student").appendingPathExtension("safetensors")
+        try distiller.writeStudent(to: student)
+        try ArtifactStore(handle.get()).put(name: "student-tiny", kind: "student", file: student)
     }
 
     func waitFor(_ id: Int64, _ timeout: Double = 60) throws -> Job {
@@ -67,17 +77,17 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertNotNil(trained.result?["retrieval_top1"]?.double)
         XCTAssertEqual(try ArtifactStore(handle.get()).info("judge")?.kind, "evaluator")
 
-        let entries: JSON = ["teacher-tiny:ddim:2:0", "teacher-tiny:ddim:2:0", "teacher-tiny:ddpm:3:1"]
+        let entries: JSON = ["teacher-tiny:ddim:2:0", "teacher-tiny:ddim:2:0", "teacher-tiny:ddpm:3:1", "student-tiny:student:2:3"]
         let id = try submit("evaluate", ["evaluator": "judge", "entries": entries, "seeds": 2, "prompts": .string(prompts.path)])
         let done = try waitFor(id)
-        XCTAssertEqual(done.progress?["iteration"], 6)
-        XCTAssertEqual(done.progress?["total"], 6)
+        XCTAssertEqual(done.progress?["iteration"], 8)
+        XCTAssertEqual(done.progress?["total"], 8)
         let localDir = try XCTUnwrap(done.result?["report_dir"]?.string)
         cleanup.append(URL(fileURLWithPath: localDir))
 
         // Metrics: both identical entries score identically (same noise → same pictures).
         let metrics = try MetricsDocument.read(URL(fileURLWithPath: localDir).appendingPathComponent("metrics.json"))
-        XCTAssertEqual(metrics.entries.count, 3)
+        XCTAssertEqual(metrics.entries.count, 4)
         let (a, b, c) = (metrics.entries[0], metrics.entries[1], metrics.entries[2])
         XCTAssertEqual(a.fid, b.fid)
         XCTAssertEqual(a.clipScore, b.clipScore)
@@ -85,6 +95,7 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertNotEqual(a.fid, c.fid)
         XCTAssertEqual(a.nfePerImage, 2, "guidance 0: one evaluation per step")
         XCTAssertEqual(c.nfePerImage, 6, "guidance 1: both branches at each of 3 steps")
+        XCTAssertEqual(metrics.entries[3].nfePerImage, 2, "a 2-step student distilled at w = 3: one unguided evaluation per step")
         XCTAssertEqual(a.sampleCount, 6)
         XCTAssertEqual(a.referenceCount, 1002, "⌈1000 / 3⌉ renders of each of 3 prompts")
         XCTAssertTrue(a.featureExtractor?.hasPrefix("shapes-attributes-v1 penultimate 64-d") ?? false, a.featureExtractor ?? "")
@@ -104,7 +115,7 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertTrue(html.contains("shapes-attributes-v1 penultimate 64-d"), "the report names the feature space")
         XCTAssertTrue(html.contains("grids/prompt-02.png") && html.contains("<svg"))
         let grid = try PNGCodec.read(out.appendingPathComponent("grids/prompt-01.png"))
-        XCTAssertGreaterThan(grid.height, 4 * 16 * 4, "a row of real renders and three entry rows")
+        XCTAssertGreaterThan(grid.height, 4 * 16 * 4, "a row of real renders and four entry rows")
         let kinds = Set(try ArtifactStore(handle.get()).list(job: id).map(\.kind))
         XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid"])
     }
