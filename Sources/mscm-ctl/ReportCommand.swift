@@ -53,6 +53,7 @@ let reportCommand = Command(
     }
     print("report \(name) from evaluate job \(job.id)" + (job.finishedAt.map { ", finished \(ISOTime.format($0))" } ?? ""))
     if let local { print("local: \(local)/index.html") } else { print("local: not on this machine (export it with --export DIR)") }
-    print("artifacts (\(artifacts.count)): " + artifacts.map(\.name).joined(separator: " "))
+    let names = artifacts.map(\.name)
+    print("artifacts (\(names.count)): " + (names.count <= 6 ? names.joined(separator: " ") : names.prefix(3).joined(separator: " ") + " … (mscm-ctl report latest --export DIR copies them all)"))
     if let exported { print("exported to \(exported)") }
 }

@@ -31,7 +31,10 @@ let watchCommand = Command(
         if j.state.isFinal {
             if tty { print() }
             switch j.state {
-            case .succeeded: print("job \(id) succeeded" + (j.result.map { ": \($0.serialized)" } ?? ""))
+            case .succeeded:
+                // A long result (an evaluation's metrics) is for `status --json`, not the terminal.
+                let result = j.result?.serialized ?? ""
+                print("job \(id) succeeded" + (result.isEmpty ? "" : result.count <= 400 ? ": \(result)" : " (result: mscm-ctl status \(id) --json)"))
             case .failed: throw UsageError("job \(id) failed: \(j.error ?? "unknown error")")
             default: throw UsageError("job \(id) was cancelled")
             }
