@@ -8,7 +8,8 @@ import NeuralNet
 ///
 /// The padding mask travels with the output: padded positions are computed but every consumer
 /// (cross-attention keys, the pooled embedding) ignores them.
-/// Init: token and position tables N(0, 0.02²); blocks as `TransformerBlock`.
+/// Init: token and position tables N(0, embeddingStd²) (default 0.02, GPT-2's; the teacher passes
+/// 1, see `TextToImageModel`); blocks as `TransformerBlock`.
 /// Parameters: `<name>.token.weight`, `<name>.position`, `<name>.layers.<i>.*`, `<name>.ln.*`.
 public final class TextEncoder: Module {
     public let config: TextEncoderConfig
@@ -18,11 +19,12 @@ public final class TextEncoder: Module {
     public let ln: LayerNorm
     private var savedBatch: Int?
 
-    public init(_ config: TextEncoderConfig, name: String, rng: CounterRNG) {
+    public init(_ config: TextEncoderConfig, name: String, embeddingStd: Float = 0.02, rng: CounterRNG) {
         self.config = config
-        token = Embedding(count: config.vocabularySize, dim: config.width, name: dotted(name, "token"), rng: rng)
+        token = Embedding(count: config.vocabularySize, dim: config.width, std: embeddingStd, name: dotted(name, "token"), rng: rng)
         let pName = dotted(name, "position")
-        position = Parameter(name: pName, value: Initializer.normal([config.maxLength, config.width], std: 0.02, name: pName, rng: rng))
+        position = Parameter(name: pName, value: Initializer.normal([config.maxLength, config.width], std: embeddingStd,
+                                                                    name: pName, rng: rng))
         layers = (0..<config.layers).map {
             TransformerBlock(width: config.width, heads: config.heads, mlpRatio: config.mlpRatio, contextDim: nil, dropout: 0,
                              name: dotted(name, "layers.\($0)"), rng: rng)

@@ -13,7 +13,11 @@ import NeuralNet
 ///     v̂ = Conv3×3(SiLU(GN(h)))                                  [B, R, R, 3]
 ///
 /// e = SiLU(MLP(noise features of λ) + Linear(pooled text)) conditions every ResBlock (FiLM).
-/// The output convolution starts at zero, so a fresh network predicts v̂ = 0.
+/// The output convolution starts at zero, so a fresh network predicts v̂ = 0. `Pos` starts at
+/// N(0, 1), not ViT's N(0, 0.02²): the tokens it is added to are un-normalised ResBlock
+/// features (per-token norm ≈ 3 at init, ≈ 190 in a trained `small` teacher), so a 0.02 table
+/// (norm ≈ 0.3) leaves the transformer with almost no notion of where a token is — which at
+/// high noise, when z shows nothing, is the only way to put a shape where the caption says.
 /// Parameters: `conv_in.*`, `down.<l>.res.<i>.*`, `mid.proj_in.*`, `mid.position`,
 /// `mid.blocks.<k>.*`, `mid.ln.*`, `mid.proj_out.*`, `up.<l>.res.<i>.*`, `out.norm.*`, `out.conv.*`.
 public final class UViT: Module {
@@ -52,7 +56,7 @@ public final class UViT: Module {
         let last = c[config.levels - 1], d = config.transformerWidth
         projIn = Linear(inFeatures: last, outFeatures: d, name: p("mid.proj_in"), rng: rng)
         let posName = p("mid.position")
-        position = Parameter(name: posName, value: Initializer.normal([config.tokenGrid * config.tokenGrid, d], std: 0.02,
+        position = Parameter(name: posName, value: Initializer.normal([config.tokenGrid * config.tokenGrid, d], std: 1,
                                                                       name: posName, rng: rng))
         blocks = (0..<config.transformerBlocks).map {
             TransformerBlock(width: d, heads: config.heads, mlpRatio: config.mlpRatio, contextDim: contextDim,
