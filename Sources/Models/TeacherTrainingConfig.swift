@@ -51,7 +51,9 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
             return TeacherTrainingConfig(model: model, iterations: 200, batchSize: 16, learningRate: 2e-3, warmupSteps: 20,
                                          emaDecay: 0.99, checkpointEvery: 50, xvarSteps: 32, xvarExamples: 16)
         case "small":
-            return TeacherTrainingConfig(model: model, iterations: 2500, batchSize: 64, learningRate: 2e-3, warmupSteps: 100,
+            // 3,500 iterations ≈ 24 min at ~155 images/s. Shape is the last attribute learned:
+            // on the held-out prompts 53 % at 2,500 iterations, 76 % at 3,500 (docs/results.md).
+            return TeacherTrainingConfig(model: model, iterations: 3500, batchSize: 64, learningRate: 2e-3, warmupSteps: 100,
                                          emaDecay: 0.995, checkpointEvery: 100)
         default:
             return TeacherTrainingConfig(model: model, iterations: 100_000, batchSize: 128, learningRate: 2e-4, warmupSteps: 1000,
