@@ -8,8 +8,9 @@
 --     psql "$DATABASE_URL" -c '\password mscm_worker'
 --     psql "$DATABASE_URL" -c '\password mscm_readonly'
 --
--- mscm_worker   workers and mscm-ctl: read and write the queue's rows; no DDL, no TRUNCATE;
---               artifacts are append-only (content-addressed blobs are never rewritten).
+-- mscm_worker   workers and mscm-ctl: submit jobs and move them through their lifecycle; no DDL,
+--               no TRUNCATE, no change to a submitted job's spec, no deleting events; artifacts
+--               are append-only (content-addressed blobs are never rewritten).
 -- mscm_readonly dashboards: read everything, change nothing (read-only transactions too).
 --
 -- Roles are cluster-wide; the grants below are for the current database only. Migrations
@@ -36,12 +37,27 @@ GRANT USAGE ON SCHEMA public TO mscm_worker, mscm_readonly;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM mscm_worker, mscm_readonly;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM mscm_worker, mscm_readonly;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON jobs, job_events, schedules TO mscm_worker;
+-- Jobs: submit, read, and change only the columns the queue's lifecycle changes — never a
+-- job's kind, spec, inputs, queue or priority once submitted. Deleting goes through
+-- mscm_prune_jobs. The event log is append-only.
+GRANT SELECT, INSERT ON jobs, job_events TO mscm_worker;
+GRANT UPDATE (state, attempt, max_attempts, run_at, lease_owner, lease_expires_at, heartbeat_at, progress,
+              result, error, errors, attempted_by, rescues, cancel_requested, checkpoint_step,
+              checkpoint_sha256, started_at, attempted_at, finished_at) ON jobs TO mscm_worker;
+GRANT SELECT, INSERT, UPDATE, DELETE ON schedules TO mscm_worker;
 GRANT SELECT, INSERT ON blobs, blob_chunks, artifacts TO mscm_worker;
 GRANT SELECT ON schema_migrations TO mscm_worker;
--- Workers may not delete artifacts, except a job's superseded checkpoint through this function.
+-- Workers may not delete artifacts, blobs or jobs, except through these functions, each of
+-- which deletes exactly what it names: a job's superseded checkpoint, a succeeded job's
+-- checkpoint, finished jobs past the retention. Collecting garbage (`mscm-ctl artifacts gc`)
+-- and deleting artifacts are the owner's.
 REVOKE ALL ON FUNCTION mscm_drop_superseded_checkpoint(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mscm_drop_superseded_checkpoint(bigint, text) TO mscm_worker;
+REVOKE ALL ON FUNCTION mscm_drop_finished_checkpoint(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mscm_drop_finished_checkpoint(bigint) TO mscm_worker;
+REVOKE ALL ON FUNCTION mscm_prune_jobs(float8, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mscm_prune_jobs(float8, integer) TO mscm_worker;
+REVOKE ALL ON FUNCTION mscm_collect_garbage() FROM PUBLIC;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO mscm_worker;
 
 GRANT SELECT ON jobs, job_events, schedules, blobs, blob_chunks, artifacts, schema_migrations TO mscm_readonly;

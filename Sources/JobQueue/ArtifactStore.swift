@@ -22,11 +22,27 @@ public protocol ArtifactCatalog {
     /// The artifact a reference names: a sha256 (or a unique prefix of at least 8 hex digits)
     /// or a name (its newest version). nil when there is none.
     func info(_ ref: String) throws -> ArtifactInfo?
+    /// True at submit, when an output name must still be free; false when a worker re-checks a
+    /// spec before running it (a retried job may already have stored its output).
+    var checksOutputNames: Bool { get }
+}
+
+extension ArtifactCatalog {
+    public var checksOutputNames: Bool { true }
+}
+
+/// The catalog a worker validates a claimed job's spec against.
+struct RunTimeCatalog: ArtifactCatalog {
+    let store: ArtifactStore
+    func info(_ ref: String) throws -> ArtifactInfo? { try store.info(ref) }
+    var checksOutputNames: Bool { false }
 }
 
 public struct ArtifactError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ d: String) { description = d }
+    /// Retrying cannot help (an invalid or taken name): the job fails at once.
+    public let permanent: Bool
+    public init(_ d: String, permanent: Bool = false) { description = d; self.permanent = permanent }
 }
 
 /// The artifact store in PostgreSQL: blobs keyed by sha256, stored as 1 MiB `blob_chunks`
@@ -48,7 +64,13 @@ public struct ArtifactStore: ArtifactCatalog {
                      size: Int64(r["size"]!)!, job: r["job_id"].flatMap { Int64($0) }, createdAt: r.double("created_at")!)
     }
 
-    static func validName(_ name: String) -> Bool { !name.isEmpty && name.count <= 200 && !name.contains("\n") }
+    public static let maxNameLength = 200
+    /// 1–200 characters (as PostgreSQL counts them), none a control character: a name is
+    /// printed on terminals and in reports.
+    public static func validName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.count <= maxNameLength
+            && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
     static func validKind(_ kind: String) -> Bool { kind.range(of: "^[a-z][a-z0-9-]{0,62}$", options: .regularExpression) != nil }
 
     // MARK: put
@@ -57,7 +79,7 @@ public struct ArtifactStore: ArtifactCatalog {
     /// the file did not change in between) and names them. With `lease`, the artifact records
     /// its producing job, and the put fails with `JobCancelled(.leaseLost)` if the lease is gone.
     @discardableResult
-    public func put(name: String, kind: String, file: URL, lease: Lease? = nil) throws -> ArtifactInfo {
+    public func put(name: String, kind: String, file: URL, lease: Lease? = nil, replace: Bool = false) throws -> ArtifactInfo {
         try checkNames(name, kind)
         guard let h = FileHandle(forReadingAtPath: file.path) else { throw ArtifactError("cannot read \(file.path)") }
         defer { try? h.close() }
@@ -66,7 +88,7 @@ public struct ArtifactStore: ArtifactCatalog {
         while let chunk = try h.read(upToCount: chunkSize), !chunk.isEmpty { sha.update(chunk); size += chunk.count }
         let digest = sha.finalizeHex()
         try h.seek(toOffset: 0)
-        return try store(name: name, kind: kind, sha256: digest, size: size, lease: lease) { emit in
+        return try store(name: name, kind: kind, sha256: digest, size: size, lease: lease, replace: replace) { emit in
             var check = SHA256()
             var seen = 0
             while let chunk = try h.read(upToCount: chunkSize), !chunk.isEmpty {
@@ -80,9 +102,9 @@ public struct ArtifactStore: ArtifactCatalog {
     }
 
     @discardableResult
-    public func put(name: String, kind: String, data: Data, lease: Lease? = nil) throws -> ArtifactInfo {
+    public func put(name: String, kind: String, data: Data, lease: Lease? = nil, replace: Bool = false) throws -> ArtifactInfo {
         try checkNames(name, kind)
-        return try store(name: name, kind: kind, sha256: SHA256.hex(data), size: data.count, lease: lease) { emit in
+        return try store(name: name, kind: kind, sha256: SHA256.hex(data), size: data.count, lease: lease, replace: replace) { emit in
             var at = 0
             while at < data.count {
                 let end = min(at + chunkSize, data.count)
@@ -93,40 +115,107 @@ public struct ArtifactStore: ArtifactCatalog {
     }
 
     func checkNames(_ name: String, _ kind: String) throws {
-        guard ArtifactStore.validName(name) else { throw ArtifactError("artifact name must be 1–200 characters on one line") }
-        guard ArtifactStore.validKind(kind) else { throw ArtifactError("artifact kind '\(kind)' must be lowercase letters, digits and '-'") }
+        guard ArtifactStore.validName(name) else {
+            throw ArtifactError("artifact name must be 1–200 characters without control characters", permanent: true)
+        }
+        guard ArtifactStore.validKind(kind) else { throw ArtifactError("artifact kind \(kind.debugDescription) must be lowercase letters, digits and '-'", permanent: true) }
     }
 
-    func store(name: String, kind: String, sha256: String, size: Int, lease: Lease?,
+    /// A name points at one content: storing other bytes under a taken name needs `replace`
+    /// (or comes from the job that stored the current ones — a retry re-storing its output);
+    /// otherwise it is refused, here and by the `artifacts_name_guard` trigger (migration 0005).
+    func store(name: String, kind: String, sha256: String, size: Int, lease: Lease?, replace: Bool,
                chunks: ((Data) throws -> Void) throws -> Void) throws -> ArtifactInfo {
-        try db.transaction {
-            let nChunks = (size + chunkSize - 1) / chunkSize
-            // ON CONFLICT waits for a concurrent upload of the same bytes and then skips ours.
-            let fresh = try !db.query("""
-                INSERT INTO blobs (sha256, size, chunk_size, chunks) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (sha256) DO NOTHING RETURNING sha256
-                """, [sha256, String(size), String(chunkSize), String(nChunks)]).rows.isEmpty
-            if fresh {
-                var seq = 0
-                try chunks { data in
-                    try db.query("INSERT INTO blob_chunks (sha256, seq, data) VALUES ($1, $2, $3)",
-                                 params: [.text(sha256), .text(String(seq)), .bytes(data)])
-                    seq += 1
+        do {
+            return try db.transaction {
+                let nChunks = (size + chunkSize - 1) / chunkSize
+                // ON CONFLICT waits for a concurrent upload of the same bytes and then skips ours.
+                let fresh = try !db.query("""
+                    INSERT INTO blobs (sha256, size, chunk_size, chunks) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (sha256) DO NOTHING RETURNING sha256
+                    """, [sha256, String(size), String(chunkSize), String(nChunks)]).rows.isEmpty
+                if fresh {
+                    var seq = 0
+                    try chunks { data in
+                        try db.query("INSERT INTO blob_chunks (sha256, seq, data) VALUES ($1, $2, $3)",
+                                     params: [.text(sha256), .text(String(seq)), .bytes(data)])
+                        seq += 1
+                    }
+                    guard seq == nChunks else { throw ArtifactError("artifact \(name): expected \(nChunks) chunks, read \(seq)") }
                 }
-                guard seq == nChunks else { throw ArtifactError("artifact \(name): expected \(nChunks) chunks, read \(seq)") }
+                if let lease {
+                    let held = try !db.query("SELECT 1 FROM jobs WHERE \(JobStore.fence)",
+                                             [String(lease.job), String(lease.attempt)]).rows.isEmpty
+                    guard held else { throw JobCancelled(reason: .leaseLost) }
+                }
+                try db.query("""
+                    INSERT INTO artifacts (name, kind, sha256, size, job_id, replaces)
+                    VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::bool THEN (SELECT max(id) FROM artifacts WHERE name = $1) END)
+                    ON CONFLICT (name, sha256) DO NOTHING
+                    """, [name, kind, sha256, String(size), lease.map { String($0.job) }, replace ? "true" : "false"])
+                return ArtifactStore.info(try db.query("SELECT \(ArtifactStore.columns) FROM artifacts WHERE name = $1 AND sha256 = $2",
+                                                       [name, sha256]).first!)
             }
-            if let lease {
-                let held = try !db.query("SELECT 1 FROM jobs WHERE \(JobStore.fence)",
-                                         [String(lease.job), String(lease.attempt)]).rows.isEmpty
-                guard held else { throw JobCancelled(reason: .leaseLost) }
-            }
-            try db.query("""
-                INSERT INTO artifacts (name, kind, sha256, size, job_id) VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (name, sha256) DO NOTHING
-                """, [name, kind, sha256, String(size), lease.map { String($0.job) }])
-            return ArtifactStore.info(try db.query("SELECT \(ArtifactStore.columns) FROM artifacts WHERE name = $1 AND sha256 = $2",
-                                                   [name, sha256]).first!)
+        } catch let e as PGError where e.sqlState == "23505" {
+            let current = try? db.query("SELECT \(ArtifactStore.columns) FROM artifacts WHERE name = $1 ORDER BY id DESC LIMIT 1", [name])
+                .first.map(ArtifactStore.info)
+            throw ArtifactError("artifact name \(name.debugDescription) is taken"
+                                + (current.map { " (kind \($0.kind), sha256 \($0.sha256.prefix(12)))" } ?? "")
+                                + "; replace it explicitly (artifacts import --replace) or choose another name", permanent: true)
         }
+    }
+
+    // MARK: delete and collect
+
+    /// Deletes the artifact rows a reference names — every version of a name, or the rows of
+    /// a sha256 — and their bytes unless something else still names them. Refused while a
+    /// queued or running job reads those bytes (its pinned inputs or its checkpoint). Needs
+    /// the owner role: the worker role may not delete artifacts.
+    public func delete(_ ref: String) throws -> [ArtifactInfo] {
+        try db.transaction {
+            var rows = try db.query("SELECT \(ArtifactStore.columns) FROM artifacts WHERE name = $1 ORDER BY id FOR UPDATE", [ref])
+                .map(ArtifactStore.info)
+            if rows.isEmpty, let info = try info(ref) {
+                rows = try db.query("SELECT \(ArtifactStore.columns) FROM artifacts WHERE sha256 = $1 ORDER BY id FOR UPDATE", [info.sha256])
+                    .map(ArtifactStore.info)
+            }
+            guard !rows.isEmpty else { throw ArtifactError("no artifact '\(ref)' (see mscm-ctl artifacts list)") }
+            let shas = Array(Set(rows.map(\.sha256))).sorted()
+            if let user = try db.query("""
+                SELECT id FROM jobs WHERE state IN ('queued', 'running')
+                  AND (checkpoint_sha256 = ANY ($1::text[])
+                       OR EXISTS (SELECT 1 FROM jsonb_array_elements(inputs) i WHERE i->>'sha256' = ANY ($1::text[])))
+                ORDER BY id LIMIT 1
+                """, [PGArray.text(shas)]).first?["id"] {
+                throw ArtifactError("artifact '\(ref)' is read by job \(user), which has not finished; cancel it first")
+            }
+            try db.query("DELETE FROM artifacts WHERE id = ANY ($1::bigint[])", [PGArray.ints(rows.map { Int($0.id) })])
+            try db.query("""
+                DELETE FROM blobs b WHERE b.sha256 = ANY ($1::text[])
+                  AND NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.sha256 = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.checkpoint_sha256 = b.sha256)
+                """, [PGArray.text(shas)])
+            return rows
+        }
+    }
+
+    public struct Collected: Equatable {
+        public let artifacts: Int
+        public let blobs: Int
+        public let bytes: Int64
+    }
+
+    /// Deletes checkpoints no job can resume from any more (their job succeeded or was
+    /// pruned) and every blob nothing names (`mscm_collect_garbage`, migration 0005).
+    public func collectGarbage() throws -> Collected {
+        let r = try db.query("SELECT artifacts, blobs, bytes FROM mscm_collect_garbage()").first
+        return Collected(artifacts: r?.int("artifacts") ?? 0, blobs: r?.int("blobs") ?? 0, bytes: Int64(r?.int("bytes") ?? 0))
+    }
+
+    /// What the store holds: (artifacts, blobs, bytes).
+    public func usage() throws -> (artifacts: Int, blobs: Int, bytes: Int64) {
+        let r = try db.query("SELECT (SELECT count(*) FROM artifacts) AS a, count(*) AS b, coalesce(sum(size), 0) AS s FROM blobs").first
+        return (r?.int("a") ?? 0, r?.int("b") ?? 0, Int64(r?.int("s") ?? 0))
     }
 
     // MARK: get

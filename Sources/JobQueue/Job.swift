@@ -12,12 +12,45 @@ public struct NewJob: Sendable {
     public var delay: Double = 0
     /// At most one job per key: submitting the same key again returns the existing job.
     public var uniqueKey: String? = nil
+    /// The artifacts the spec names, resolved at submit (`JobHandler.pin`).
+    public var inputs: [PinnedInput] = []
+
+    /// Longest unique key: the unique index's btree holds keys up to about 2.7 KB.
+    public static let maxUniqueKeyBytes = 1000
+    /// Furthest a submission may be delayed.
+    public static let maxDelay: Double = 10 * 366 * 86_400
+
+    /// What the table's constraints would refuse, as one line before any SQL.
+    public func check() throws {
+        if let k = uniqueKey {
+            guard !k.isEmpty, k.utf8.count <= NewJob.maxUniqueKeyBytes else {
+                throw JobFailure.permanent("unique key must be 1–\(NewJob.maxUniqueKeyBytes) bytes, got \(k.utf8.count)")
+            }
+        }
+        guard delay.isFinite, delay <= NewJob.maxDelay else {
+            throw JobFailure.permanent("delay must be at most \(Durations.format(NewJob.maxDelay))")
+        }
+        guard (0...9).contains(priority) else { throw JobFailure.permanent("priority must be 0…9, got \(priority)") }
+        guard maxAttempts >= 1 else { throw JobFailure.permanent("max attempts must be ≥ 1, got \(maxAttempts)") }
+    }
 
     public init(kind: String, spec: JSON = [:], queue: String = "default", priority: Int = 5,
                 maxAttempts: Int = 3, delay: Double = 0, uniqueKey: String? = nil) {
         self.kind = kind; self.spec = spec; self.queue = queue; self.priority = priority
         self.maxAttempts = maxAttempts; self.delay = delay; self.uniqueKey = uniqueKey
     }
+}
+
+/// An artifact a job's spec named, as it was when the job was submitted: the spec then names
+/// the sha256, so a name pointed elsewhere later cannot change what the job reads.
+public struct PinnedInput: Equatable, Sendable {
+    /// Where in the spec: the key, or e.g. `entries[1]`.
+    public let key: String
+    /// What the user wrote (a name or a sha256 prefix).
+    public let ref: String
+    public let sha256: String
+    public init(key: String, ref: String, sha256: String) { self.key = key; self.ref = ref; self.sha256 = sha256 }
+    public var json: JSON { ["key": .string(key), "ref": .string(ref), "sha256": .string(sha256)] }
 }
 
 /// A handler's last checkpoint as recorded in the job row.
@@ -52,6 +85,8 @@ public struct Job: Sendable {
     public let cancelRequested: Bool
     public let checkpoint: Checkpoint?
     public let uniqueKey: String?
+    /// [{key, name, sha256}]: the artifacts the spec named, pinned at submit.
+    public let inputs: JSON
     public let scheduleName: String?
     public let scheduledFor: Double?
     public let createdAt: Double
@@ -67,7 +102,7 @@ public struct Job: Sendable {
         extract(epoch FROM heartbeat_at)::float8 AS heartbeat_at,
         progress::text AS progress, result::text AS result, error, errors::text AS errors,
         array_to_json(attempted_by)::text AS attempted_by, rescues, cancel_requested,
-        checkpoint_step, checkpoint_sha256, unique_key, schedule_name,
+        checkpoint_step, checkpoint_sha256, unique_key, inputs::text AS inputs, schedule_name,
         extract(epoch FROM scheduled_for)::float8 AS scheduled_for,
         extract(epoch FROM created_at)::float8 AS created_at,
         extract(epoch FROM started_at)::float8 AS started_at,
@@ -103,6 +138,7 @@ public struct Job: Sendable {
             checkpoint = Checkpoint(step: step, artifact: sha)
         } else { checkpoint = nil }
         uniqueKey = r["unique_key"]
+        inputs = try json("inputs") ?? []
         scheduleName = r["schedule_name"]
         scheduledFor = r.double("scheduled_for")
         createdAt = r.double("created_at") ?? 0
@@ -123,7 +159,7 @@ public struct Job: Sendable {
             "attempted_by": .array(attemptedBy.map { .string($0) }), "rescues": .int(rescues),
             "cancel_requested": .bool(cancelRequested),
             "checkpoint": checkpoint.map { ["step": .int($0.step), "artifact": .string($0.artifact)] } ?? .null,
-            "unique_key": JSON(uniqueKey), "schedule": JSON(scheduleName), "scheduled_for": time(scheduledFor),
+            "unique_key": JSON(uniqueKey), "inputs": inputs, "schedule": JSON(scheduleName), "scheduled_for": time(scheduledFor),
             "created_at": time(createdAt), "started_at": time(startedAt), "attempted_at": time(attemptedAt),
             "finished_at": time(finishedAt),
         ]

@@ -31,6 +31,11 @@ public protocol JobHandler {
     static var flags: [SpecFlag] { get }
     /// Throws a one-line error when the spec cannot run. May look artifacts up.
     static func validate(spec: JSON, artifacts: ArtifactCatalog) throws
+    /// The spec with every artifact it reads pinned to the sha256 its reference has now (run at
+    /// submit, after `validate`): a name pointed elsewhere later cannot change what the job
+    /// reads. The default pins the `.artifact` flags; a kind that names artifacts elsewhere in
+    /// its spec overrides it.
+    static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput])
     init()
     /// Runs one attempt; returns the job's result.
     func run(_ ctx: JobContext) throws -> JSON
@@ -39,6 +44,18 @@ public protocol JobHandler {
 extension JobHandler {
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
+    }
+
+    public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
+    }
+
+    /// Validates, then pins: what `mscm-ctl submit` and `schedule add` do before writing a row.
+    public static func prepare(_ job: inout NewJob, artifacts: ArtifactCatalog) throws {
+        try validate(spec: job.spec, artifacts: artifacts)
+        let pinned = try pin(spec: job.spec, artifacts: artifacts)
+        job.spec = pinned.spec
+        job.inputs = pinned.inputs
     }
 
     /// The spec checked against `flags`: an object, known keys only, each of its type and range,
@@ -56,8 +73,13 @@ public struct JobCancelled: Error, CustomStringConvertible {
     public var description: String { "job stopped: \(reason.rawValue)" }
 }
 
+/// An error that retrying cannot fix (a corrupt file, an invalid name, a bad dataset): the
+/// worker fails the job at once instead of spending its attempts on it. Error types of other
+/// modules conform in `Jobs`.
+public protocol PermanentError: Error {}
+
 /// Errors a handler throws to fail the job without retrying.
-public enum JobFailure: Error, CustomStringConvertible {
+public enum JobFailure: PermanentError, CustomStringConvertible {
     /// Retrying cannot help (an invalid spec, a missing or corrupt input).
     case permanent(String)
 

@@ -99,11 +99,16 @@ public enum JobLifecycle {
         }
     }
 
+    /// Rescues a job may have before it fails (`WorkerConfig.maxRescues`).
+    public static let defaultMaxRescues = 5
+
     /// Where a running job goes when its lease expired (its worker died or lost the database):
-    /// back to the queue to resume from its checkpoint, unless cancel was requested or its
-    /// attempts are spent.
-    public static func afterLeaseExpired(attempt: Int, maxAttempts: Int, cancelRequested: Bool) -> JobState {
+    /// back to the queue to resume from its checkpoint — without spending the attempt, since
+    /// neither is the job's fault — unless cancel was requested or this is rescue number
+    /// `maxRescues` (a job that keeps killing its workers, or a fleet that keeps losing the
+    /// database, ends failed with that said).
+    public static func afterLeaseExpired(rescues: Int, maxRescues: Int, cancelRequested: Bool) -> JobState {
         if cancelRequested { return .cancelled }
-        return attempt >= maxAttempts ? .failed : .queued
+        return rescues + 1 >= maxRescues ? .failed : .queued
     }
 }

@@ -99,7 +99,9 @@ extension JobStore {
             ev AS (INSERT INTO job_events (job_id, attempt, source, message) SELECT id, attempt, 'state', \(e) FROM done)
             SELECT id\(notify ? ", pg_notify('\(JobStore.jobsChannel)', queue)::text AS n" : "") FROM done
             """, params)
-        return !rows.rows.isEmpty
+        guard !rows.rows.isEmpty else { return false }
+        if case .complete = action { try dropFinishedCheckpoint(lease.job) }
+        return true
     }
 
     /// Fenced progress write. False when the lease is lost.
@@ -145,11 +147,14 @@ extension JobStore {
         public let owner: String
     }
 
-    /// Rescues running jobs whose lease expired: back to the queue (resuming from their
-    /// checkpoint), or failed when their attempts are spent, or cancelled when cancel was
-    /// requested — `JobLifecycle.afterLeaseExpired` in SQL. Counts the rescue and keeps the
-    /// error. Any worker may run it; SKIP LOCKED lets several run at once.
-    public func rescueExpired(limit: Int = 100) throws -> [Rescued] {
+    /// Rescues running jobs whose lease expired — `JobLifecycle.afterLeaseExpired` in SQL: back
+    /// to the queue to resume from their checkpoint without spending the attempt (a lease
+    /// expires when a worker process dies or loses the database, neither the job's fault, and
+    /// whether the rescuer or the returning worker writes first must not matter), cancelled
+    /// when cancel was requested, failed — naming why — once `maxRescues` rescues have been
+    /// spent. Counts the rescue and keeps the error. Any worker may run it; SKIP LOCKED lets
+    /// several run at once.
+    public func rescueExpired(limit: Int = 100, maxRescues: Int = JobLifecycle.defaultMaxRescues) throws -> [Rescued] {
         try db.query("""
             WITH expired AS (
                 SELECT id, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_at < now()
@@ -157,11 +162,18 @@ extension JobStore {
             rescued AS (
                 UPDATE jobs j SET
                     state = (CASE WHEN j.cancel_requested THEN 'cancelled'
-                                  WHEN j.attempt >= j.max_attempts THEN 'failed'
+                                  WHEN j.rescues + 1 >= $2 THEN 'failed'
                                   ELSE 'queued' END)::job_state,
-                    finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN now() END,
+                    finished_at = CASE WHEN j.cancel_requested OR j.rescues + 1 >= $2 THEN now() END,
+                    max_attempts = CASE WHEN j.cancel_requested OR j.rescues + 1 >= $2 THEN j.max_attempts
+                                        ELSE j.max_attempts + 1 END,
                     run_at = now(), rescues = j.rescues + 1,
-                    error = 'lease expired: worker ' || expired.lease_owner || ' stopped heartbeating',
+                    error = CASE WHEN j.rescues + 1 >= $2 AND NOT j.cancel_requested
+                        THEN 'lease expired ' || (j.rescues + 1) || ' times: every worker that ran it stopped heartbeating '
+                             || '(its process was killed or crashed, or lost the database); last: ' || expired.lease_owner
+                             || '; see that worker''s log'
+                        ELSE 'lease expired: worker ' || expired.lease_owner
+                             || ' stopped heartbeating (process killed or crashed, or the database unreachable); the attempt is not counted' END,
                     errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt,
                         'worker', expired.lease_owner, 'at', now(), 'error', 'lease expired')),
                     lease_owner = NULL, lease_expires_at = NULL
@@ -172,10 +184,16 @@ extension JobStore {
             SELECT id, attempt, state::text AS state, owner,
                    CASE WHEN state = 'queued' THEN pg_notify('\(JobStore.jobsChannel)', queue)::text END AS n
             FROM rescued
-            """, [String(limit)]).map {
+            """, [String(limit), String(maxRescues)]).map {
             Rescued(id: Int64($0["id"]!)!, attempt: $0.int("attempt")!,
                     state: JobState(rawValue: $0["state"]!)!, owner: $0["owner"] ?? "")
         }
+    }
+
+    /// A succeeded job needs no checkpoint: forget it and drop its bytes
+    /// (`mscm_drop_finished_checkpoint`, migration 0005). Harmless for any other job.
+    public func dropFinishedCheckpoint(_ job: Int64) throws {
+        try db.query("SELECT mscm_drop_finished_checkpoint($1)", [String(job)])
     }
 }
 

@@ -24,10 +24,11 @@ public struct JobStore {
     /// so two racing submissions cannot both insert).
     @discardableResult
     public func submit(_ job: NewJob) throws -> Submitted {
+        try job.check()
         let sql = """
             WITH ins AS (
-                INSERT INTO jobs (kind, queue, priority, spec, max_attempts, run_at, unique_key)
-                VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::float8), $7)
+                INSERT INTO jobs (kind, queue, priority, spec, max_attempts, run_at, unique_key, inputs)
+                VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::float8), $7, $8::jsonb)
                 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
                 RETURNING id, queue),
             ev AS (INSERT INTO job_events (job_id, attempt, source, message)
@@ -36,7 +37,8 @@ public struct JobStore {
             """
         for _ in 0..<3 {
             let rows = try db.query(sql, [job.kind, job.queue, String(job.priority), job.spec.serialized,
-                                          String(job.maxAttempts), String(max(0, job.delay)), job.uniqueKey])
+                                          String(job.maxAttempts), String(max(0, job.delay)), job.uniqueKey,
+                                          JSON.array(job.inputs.map(\.json)).serialized])
             if let id = rows.first?["id"].flatMap({ Int64($0) }) { return Submitted(id: id, created: true) }
             if let key = job.uniqueKey,
                let id = try db.query("SELECT id FROM jobs WHERE unique_key = $1", [key]).first?["id"].flatMap({ Int64($0) }) {
@@ -49,6 +51,11 @@ public struct JobStore {
 
     public func get(_ id: Int64) throws -> Job? {
         try db.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [String(id)]).first.map { try Job(row: $0) }
+    }
+
+    /// The job holding a unique key, if any.
+    public func job(uniqueKey: String) throws -> Job? {
+        try db.query("SELECT \(Job.columns) FROM jobs WHERE unique_key = $1", [uniqueKey]).first.map { try Job(row: $0) }
     }
 
     /// Newest first, optionally filtered by state and kind.
@@ -125,19 +132,17 @@ public struct JobStore {
         return .refused(job.state)
     }
 
-    /// Deletes jobs that finished more than `olderThan` seconds ago (their events go with them;
-    /// their artifacts stay, with the producing job cleared), in batches so no statement
-    /// holds many locks. Returns how many were deleted.
+    /// Deletes jobs that finished more than `olderThan` seconds ago, with their events and
+    /// their checkpoints (the bytes too, unless something else names them); their other
+    /// artifacts stay, with the producing job cleared. In batches, so no statement holds many
+    /// locks; through `mscm_prune_jobs` (migration 0005), the only way the worker role may
+    /// delete jobs. Returns how many were deleted.
     @discardableResult
     public func prune(olderThan: Double, batch: Int = 1000) throws -> Int {
         var total = 0
         while true {
-            let n = try db.query("""
-                WITH old AS (
-                    SELECT id FROM jobs WHERE finished_at < now() - make_interval(secs => $1::float8)
-                    ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-                DELETE FROM jobs WHERE id IN (SELECT id FROM old) RETURNING id
-                """, [String(olderThan), String(batch)]).count
+            let n = try db.query("SELECT mscm_prune_jobs($1::float8, $2::int) AS n", [String(olderThan), String(batch)])
+                .first?.int("n") ?? 0
             total += n
             if n < batch { return total }
         }

@@ -3,7 +3,12 @@ import Foundation
 /// The worker's heartbeat thread, on its own connection (a handler's connection may be busy
 /// for minutes uploading weights). Every `heartbeat` seconds it renews all the worker's leases
 /// in one statement. Between beats it waits on LISTEN: a submission wakes an idle slot, a cancel
-/// flags the running handler.
+/// notification brings the next heartbeat forward.
+///
+/// A NOTIFY is only ever a hint to look at the database: anyone who can connect may send one
+/// (`pg_notify` is executable by PUBLIC), so a cancel takes effect only when the heartbeat reads
+/// `cancel_requested = true` in the job's row, and a flood of notifications costs at most one
+/// extra heartbeat per `minBeatGap`.
 ///
 /// A lease the renewal does not return is lost at once (the row belongs to someone else). If
 /// renewals fail (database away) the keeper reconnects with backoff; a lease not renewed by its
@@ -21,6 +26,8 @@ final class LeaseKeeper {
     private var healthy = false
     private let stopSignal = WakeSignal(cap: 1)
     private let handle: DBHandle
+    /// Earliest gap between two heartbeats brought forward by notifications.
+    static let minBeatGap = 0.25
 
     init(config: WorkerConfig, wake: WakeSignal, health: DatabaseHealth) {
         self.config = config; self.wake = wake; self.health = health
@@ -51,12 +58,14 @@ final class LeaseKeeper {
     func run() {
         var backoff = Backoff()
         var nextBeat = 0.0
+        var lastBeat = -Double.infinity
         while !lock.withLock({ stopping }) {
             do {
                 let db = try handle.get()
                 let now = Clock.now
                 if now >= nextBeat {
                     try beat(db)
+                    lastBeat = now
                     nextBeat = now + config.heartbeatInterval
                     lock.withLock { healthy = true }
                     health.ok()
@@ -64,7 +73,9 @@ final class LeaseKeeper {
                 }
                 let wait = max(0.01, nextBeat - Clock.now)
                 if config.listen {
-                    for n in try db.waitForNotifications(timeout: min(wait, 0.5)) { deliver(n) }
+                    for n in try db.waitForNotifications(timeout: min(wait, 0.5)) where deliver(n) {
+                        nextBeat = min(nextBeat, lastBeat + LeaseKeeper.minBeatGap)
+                    }
                 } else {
                     stopSignal.sleep(min(wait, 0.5))
                 }
@@ -98,14 +109,18 @@ final class LeaseKeeper {
         }
     }
 
-    private func deliver(_ n: (channel: String, payload: String)) {
+    /// Acts on a notification's hint; true when the leases should be looked at now (a cancel
+    /// for one of ours: the heartbeat reads the row, which decides).
+    private func deliver(_ n: (channel: String, payload: String)) -> Bool {
         switch n.channel {
         case JobStore.jobsChannel:
             if config.queues.contains(n.payload) { wake.signal() }
+            return false
         case JobStore.cancelChannel:
-            guard let id = Int64(n.payload) else { return }
-            lock.withLock { for (l, s) in active where l.job == id { s.requestCancel() } }
-        default: break
+            guard let id = Int64(n.payload) else { return false }
+            return lock.withLock { active.keys.contains { $0.job == id } }
+        default:
+            return false
         }
     }
 }

@@ -40,7 +40,7 @@ final class Maintenance {
     func tick() throws {
         let db = try handle.get()
         let store = JobStore(db)
-        let rescued = try store.rescueExpired()
+        let rescued = try store.rescueExpired(maxRescues: config.maxRescues)
         for r in rescued {
             config.log("job \(r.id) attempt \(r.attempt): lease of \(r.owner) expired; rescued → \(r.state.rawValue)")
         }

@@ -51,6 +51,7 @@ public final class PGConnection {
     }
 
     public init(_ conninfo: String = PGConnection.defaultConnectionString) throws {
+        if let problem = PGConnection.urlProblem(conninfo) { throw PGError("cannot connect to PostgreSQL: \(problem)") }
         guard let c = PQconnectdb(conninfo) else { throw PGError("could not allocate a libpq connection") }
         guard PQstatus(c) == CONNECTION_OK else {
             let msg = PGConnection.clean(String(cString: PQerrorMessage(c)))
@@ -63,6 +64,16 @@ public final class PGConnection {
     }
 
     deinit { PQfinish(conn) }
+
+    /// A URL libpq would misread in a way that prints part of a secret: an unencoded '@' in the
+    /// user or password makes libpq take the rest of the password for the host name, and echo
+    /// it in "could not translate host name".
+    static func urlProblem(_ conninfo: String) -> String? {
+        guard let scheme = conninfo.range(of: "://") else { return nil }
+        let authority = conninfo[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        guard authority.filter({ $0 == "@" }).count > 1 else { return nil }
+        return "the connection URL's user or password contains an unencoded '@' (write it as %40)"
+    }
 
     public var isOK: Bool { PQstatus(conn) == CONNECTION_OK }
 

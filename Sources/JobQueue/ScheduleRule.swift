@@ -83,6 +83,8 @@ public enum Durations {
 
     /// 45s, 10m, 2h, 1d, or mixed like 1h30m.
     public static func format(_ seconds: Double) -> String {
+        // Beyond a million years the exact split is noise (and Int(_:) would trap on ∞).
+        guard seconds.isFinite, abs(seconds) < 3e13 else { return "\(seconds)s" }
         var s = Int(seconds.rounded())
         if s == 0 { return "0s" }
         var out = ""

@@ -21,7 +21,7 @@ public struct ScheduleStore {
     public init(_ db: PGConnection) { self.db = db }
 
     static let columns = """
-        name, kind, queue, priority, max_attempts, spec::text AS spec, every_seconds,
+        name, kind, queue, priority, max_attempts, spec::text AS spec, inputs::text AS inputs, every_seconds,
         extract(epoch FROM daily_at)::int AS daily_at, extract(epoch FROM next_run_at)::float8 AS next_run_at,
         extract(epoch FROM last_run_at)::float8 AS last_run_at, last_job_id
         """
@@ -31,6 +31,10 @@ public struct ScheduleStore {
         var s = Schedule(name: r["name"]!, rule: rule,
                          job: NewJob(kind: r["kind"]!, spec: try JSON.parse(r["spec"] ?? "{}"), queue: r["queue"]!,
                                      priority: r.int("priority")!, maxAttempts: r.int("max_attempts")!))
+        s.job.inputs = try (JSON.parse(r["inputs"] ?? "[]").array ?? []).compactMap { i in
+            guard let key = i["key"]?.string, let ref = i["ref"]?.string, let sha = i["sha256"]?.string else { return nil }
+            return PinnedInput(key: key, ref: ref, sha256: sha)
+        }
         s.nextRunAt = r.double("next_run_at") ?? 0
         s.lastRunAt = r.double("last_run_at")
         s.lastJobID = r["last_job_id"].flatMap { Int64($0) }
@@ -53,11 +57,12 @@ public struct ScheduleStore {
         let now = try db.query("SELECT extract(epoch FROM now())::float8 AS t").first!.double("t")!
         do {
             let r = try db.query("""
-                INSERT INTO schedules (name, kind, queue, priority, max_attempts, spec, every_seconds, daily_at, next_run_at)
-                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::time, to_timestamp($9::float8))
+                INSERT INTO schedules (name, kind, queue, priority, max_attempts, spec, every_seconds, daily_at, next_run_at, inputs)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::time, to_timestamp($9::float8), $10::jsonb)
                 RETURNING \(ScheduleStore.columns)
                 """, [s.name, s.job.kind, s.job.queue, String(s.job.priority), String(s.job.maxAttempts),
-                      s.job.spec.serialized, every, daily, String(s.rule.nextDue(after: now))])
+                      s.job.spec.serialized, every, daily, String(s.rule.nextDue(after: now)),
+                      JSON.array(s.job.inputs.map(\.json)).serialized])
             return try ScheduleStore.schedule(r.first!)
         } catch let e as PGError where e.isUniqueViolation {
             throw Exists(name: s.name)
@@ -101,15 +106,15 @@ public struct ScheduleStore {
                 let next = s.rule.nextDue(after: now)
                 let ins = try db.query("""
                     WITH ins AS (
-                        INSERT INTO jobs (kind, queue, priority, spec, max_attempts, unique_key, schedule_name, scheduled_for)
-                        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, to_timestamp($8::float8))
+                        INSERT INTO jobs (kind, queue, priority, spec, max_attempts, unique_key, schedule_name, scheduled_for, inputs)
+                        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, to_timestamp($8::float8), $9::jsonb)
                         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
                         RETURNING id, queue),
                     ev AS (INSERT INTO job_events (job_id, attempt, source, message)
                            SELECT id, 0, 'state', 'queued by schedule ' || $7::text FROM ins)
                     SELECT id, pg_notify('\(JobStore.jobsChannel)', queue)::text AS n FROM ins
                     """, [s.job.kind, s.job.queue, String(s.job.priority), s.job.spec.serialized, String(s.job.maxAttempts),
-                          "schedule:\(s.name):\(Int64(due))", s.name, String(due)])
+                          "schedule:\(s.name):\(Int64(due))", s.name, String(due), JSON.array(s.job.inputs.map(\.json)).serialized])
                 let id = ins.first?["id"].flatMap { Int64($0) }
                 try db.query("""
                     UPDATE schedules SET next_run_at = to_timestamp($2::float8), last_run_at = to_timestamp($3::float8),

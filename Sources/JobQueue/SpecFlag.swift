@@ -19,6 +19,11 @@ public struct SpecFlag {
         case doubles(ClosedRange<Double>)
         /// Comma-separated strings.
         case strings
+        /// The name of an artifact the job will store: a valid artifact name, not yet taken
+        /// (checked at submit, so a job never trains for hours to fail on its output's name).
+        /// `prefix`: the job stores several artifacts under `<value>-<job id>/…`, so the value
+        /// only has to leave room for that.
+        case outputName(prefix: Bool)
     }
 
     public let name: String
@@ -98,6 +103,9 @@ public struct SpecFlag {
         case .string, .artifact:
             guard !raw.isEmpty else { throw bad("must not be empty") }
             return .string(raw)
+        case .outputName(let prefix):
+            if let why = SpecFlag.nameProblem(raw, prefix: prefix) { throw UsageError("\(command): --\(name) \(why)") }
+            return .string(raw)
         case .choice(let c):
             guard c.contains(raw) else { throw bad("must be one of \(c.joined(separator: ", "))") }
             return .string(raw)
@@ -112,6 +120,35 @@ public struct SpecFlag {
         case .strings:
             return .array(try list { $0 }.map { .string($0) })
         }
+    }
+
+    /// Why `name` cannot name an output artifact, or nil. A prefix leaves room for
+    /// `-<job id>/<file>` within the 200 characters.
+    static func nameProblem(_ name: String, prefix: Bool) -> String? {
+        let limit = prefix ? 120 : ArtifactStore.maxNameLength
+        guard ArtifactStore.validName(name), name.unicodeScalars.count <= limit else {
+            return "must be 1–\(limit) characters without control characters (got \(name.unicodeScalars.count) characters\(name.unicodeScalars.contains { $0.properties.generalCategory == .control } ? ", some of them control characters" : ""))"
+        }
+        if name.count >= 8, name.count <= 64, name.allSatisfy(\.isHexDigit) {
+            return "must not look like a sha256 prefix (references of 8–64 hex digits are read as one), got '\(name)'"
+        }
+        return nil
+    }
+
+    // MARK: pinning
+
+    /// The spec with every artifact reference in `table` replaced by the full sha256 it
+    /// resolves to now, and the list of what was pinned. Run at submit, after `validate`.
+    public static func pin(_ spec: JSON, table: [SpecFlag], artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        guard var o = spec.object else { return (spec, []) }
+        var inputs: [PinnedInput] = []
+        for f in table {
+            guard case .artifact = f.value, let ref = o[f.key]?.string else { continue }
+            guard let info = try artifacts.info(ref) else { throw JobFailure.permanent("no artifact '\(ref)' (see mscm-ctl artifacts list)") }
+            o[f.key] = .string(info.sha256)
+            inputs.append(PinnedInput(key: f.key, ref: ref, sha256: info.sha256))
+        }
+        return (.object(o), inputs)
     }
 
     // MARK: spec validation
@@ -154,6 +191,12 @@ public struct SpecFlag {
             case .strings:
                 guard let a = v.array, !a.isEmpty, a.allSatisfy({ $0.string?.isEmpty == false }) else {
                     throw wrong("a non-empty list of strings")
+                }
+            case .outputName(let prefix):
+                guard let name = v.string else { throw wrong("a string") }
+                if let why = SpecFlag.nameProblem(name, prefix: prefix) { throw fail("'\(f.key)' \(why)") }
+                if !prefix, let artifacts, artifacts.checksOutputNames, let taken = try artifacts.info(name), taken.name == name {
+                    throw fail("'\(f.key)': artifact name \(name.debugDescription) is taken (kind \(taken.kind), sha256 \(taken.sha256.prefix(12))); choose another name")
                 }
             case .artifact(let wanted):
                 guard let ref = v.string, !ref.isEmpty else { throw wrong("an artifact name or sha256") }

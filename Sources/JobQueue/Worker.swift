@@ -56,8 +56,10 @@ public final class Worker {
 
     /// Starts the threads and returns.
     public func start() {
+        let swept = ScratchSpace.sweepStale()
+        if swept > 0 { config.log("removed \(swept) scratch folder(s) left by processes that died") }
         config.log("worker \(config.id) started on \(Secrets.displayable(config.conninfo)): queues \(config.queues.joined(separator: ",")), kinds \(kinds.joined(separator: ",")), "
-                   + "concurrency \(config.concurrency), lease \(Durations.format(config.lease)), "
+                   + "concurrency \(config.concurrency), \(config.isolation.description), lease \(Durations.format(config.lease)), "
                    + (config.listen ? "LISTEN/NOTIFY + poll every \(config.poll) s" : "poll-only every \(config.poll) s"))
         spawn("keeper", services) { [keeper] in keeper.run() }
         spawn("maintenance", services) { [maintenance] in maintenance.run() }
@@ -128,12 +130,20 @@ public final class Worker {
         let name = "job \(job.id) \(job.kind) attempt \(job.attempt)/\(job.maxAttempts)"
         config.log("\(name) running on \(owner)" + (job.checkpoint.map { " (resuming from step \($0.step))" } ?? ""))
         let started = Clock.now
-        let ctx = JobContext(job: job, lease: lease, signals: signals, handle: handle)
-        let outcome = runHandler(job, ctx)
+        let outcome: AttemptOutcome
+        let progress: JSON?
+        switch config.isolation {
+        case .thread:
+            let ctx = JobContext(job: job, lease: lease, signals: signals, handle: handle)
+            outcome = Worker.runHandler(handlers[job.kind], job, ctx)
+            progress = ctx.latestProgress
+        case .process(let executable):
+            (outcome, progress) = JobProcess.supervise(job, lease: lease, signals: signals, executable: executable, config: config)
+        }
         let action = JobLifecycle.finish(outcome, attempt: job.attempt, maxAttempts: job.maxAttempts,
                                          cancelRequested: signals.cancelRequested || job.cancelRequested,
                                          retry: config.retry, u: Double.random(in: 0..<1))
-        guard let wrote = record(lease, action, progress: ctx.latestProgress, handle: handle) else { return }
+        guard let wrote = record(lease, action, progress: progress, handle: handle) else { return }
         let took = String(format: "%.2f s", Clock.now - started)
         guard wrote else {
             config.log("\(name): lease lost; outcome not recorded (another worker has the job)")
@@ -151,10 +161,12 @@ public final class Worker {
         }
     }
 
-    private func runHandler(_ job: Job, _ ctx: JobContext) -> AttemptOutcome {
-        guard let H = handlers[job.kind] else { return .failed("no handler for kind \(job.kind)", permanent: true) }
+    /// Validates the spec again (it may come from elsewhere than `mscm-ctl submit`) and runs the
+    /// handler; every way it can end, as an outcome.
+    static func runHandler(_ handler: (any JobHandler.Type)?, _ job: Job, _ ctx: JobContext) -> AttemptOutcome {
+        guard let H = handler else { return .failed("no handler for kind \(job.kind)", permanent: true) }
         do {
-            try ctx.handle.with { try H.validate(spec: job.spec, artifacts: ArtifactStore($0)) }
+            try ctx.handle.with { try H.validate(spec: job.spec, artifacts: RunTimeCatalog(store: ArtifactStore($0))) }
         } catch {
             if error.isConnectionLoss { return .interrupted("database connection lost: \(Worker.oneLine(error))") }
             return .failed(Worker.oneLine(error), permanent: true)
@@ -163,8 +175,10 @@ public final class Worker {
             return .succeeded(try H.init().run(ctx))
         } catch let c as JobCancelled {
             return .stopped(ctx.signals.stopReason ?? c.reason)
-        } catch let f as JobFailure {
+        } catch let f as PermanentError {
             return .failed(Worker.oneLine(f), permanent: true)
+        } catch let a as ArtifactError where a.permanent {
+            return .failed(Worker.oneLine(a), permanent: true)
         } catch {
             if error.isConnectionLoss { return .interrupted("database connection lost: \(Worker.oneLine(error))") }
             return .failed(Worker.oneLine(error), permanent: false)

@@ -19,9 +19,14 @@ public struct WorkerConfig {
     public var retry = RetryPolicy()
     /// Rescue and schedule checks run this often; default min(5 s, lease / 2).
     public var maintenance: Double? = nil
+    /// A job whose lease expired this many times fails (a lease expiry does not spend an attempt).
+    public var maxRescues: Int = JobLifecycle.defaultMaxRescues
     /// Finished jobs older than this are pruned (seconds; 0 = never).
     public var retention: Double = 7 * 86_400
     public var conninfo: String = PGConnection.defaultConnectionString
+    /// Where handlers run: on the slot's thread, or each job in a child process the slot
+    /// supervises (`JobProcess`), so that a job that crashes fails alone, with its cause.
+    public var isolation: Isolation = .thread
     /// Where the one-line-per-state-change log goes.
     public var log: (String) -> Void = WorkerLog.standardOutput
 
@@ -31,6 +36,16 @@ public struct WorkerConfig {
 
     public var heartbeatInterval: Double { heartbeat ?? lease / 3 }
     public var maintenanceInterval: Double { maintenance ?? min(5, lease / 2) }
+}
+
+public enum Isolation: Equatable {
+    case thread
+    /// `executable --run-job …` runs one job (mscm-worker itself).
+    case process(executable: String)
+
+    var description: String {
+        switch self { case .thread: return "jobs in threads"; case .process: return "a process per job" }
+    }
 }
 
 public enum WorkerLog {

@@ -26,7 +26,7 @@ public struct DistillJob: JobHandler {
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of the data stream and every §5 draw"),
         SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
         SpecFlag("checkpoint-every", .int(0...10_000_000), default: 50, help: "iterations between checkpoints (0: only when stopped)"),
-        SpecFlag("name", .string, help: "artifact name of the student (default student-<job id>)"),
+        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the student (default student-<job id>)"),
     ]
 
     public init() {}

@@ -24,7 +24,7 @@ public struct EvaluateJob: JobHandler {
         SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
         SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
-        SpecFlag("name", .string, help: "report name; artifacts are named <name>-<job id>/… (default report)"),
+        SpecFlag("name", .outputName(prefix: true), help: "report name; artifacts are named <name>-<job id>/… (default report)"),
     ]
 
     public init() {}
@@ -55,6 +55,26 @@ public struct EvaluateJob: JobHandler {
             }
         }
         if !problems.isEmpty { throw JobFailure.permanent(problems.joined(separator: "\n")) }
+    }
+
+    /// Pins the evaluator and every entry's model (the MODEL part of each entry is rewritten
+    /// to the sha256 it names now).
+    public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        guard var o = spec.object else { return (spec, []) }
+        var inputs: [PinnedInput] = []
+        func resolve(_ ref: String, key: String) throws -> String {
+            guard let info = try artifacts.info(ref) else { throw JobFailure.permanent("\(kind) spec: no artifact '\(ref)'") }
+            inputs.append(PinnedInput(key: key, ref: ref, sha256: info.sha256))
+            return info.sha256
+        }
+        if let ref = o["evaluator"]?.string { o["evaluator"] = .string(try resolve(ref, key: "evaluator")) }
+        if let entries = o["entries"]?.array {
+            o["entries"] = .array(try entries.enumerated().map { i, e in
+                guard let text = e.string, case .success(let entry) = EvaluationEntry.parse(text), text.hasPrefix(entry.model) else { return e }
+                return .string(try resolve(entry.model, key: "entries[\(i)]") + text.dropFirst(entry.model.count))
+            })
+        }
+        return (.object(o), inputs)
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {

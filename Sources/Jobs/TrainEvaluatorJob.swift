@@ -17,7 +17,7 @@ public struct TrainEvaluatorJob: JobHandler {
         SpecFlag("iterations", .int(1...1_000_000), default: .int(EvaluatorConfig().iterations), help: "training iterations"),
         SpecFlag("batch", .int(2...1050), default: .int(EvaluatorConfig().batchSize), help: "distinct scenes per batch"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of every random draw"),
-        SpecFlag("name", .string, help: "artifact name of the evaluator (default evaluator-<job id>)"),
+        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the evaluator (default evaluator-<job id>)"),
     ]
 
     public init() {}

@@ -21,7 +21,7 @@ public struct TrainTeacherJob: JobHandler {
         SpecFlag("ema-decay", .double(0...1), help: "EMA decay (default: the preset's)"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of every random draw"),
         SpecFlag("checkpoint-every", .int(0...10_000_000), help: "iterations between checkpoints (default: the preset's)"),
-        SpecFlag("name", .string, help: "artifact name of the teacher (default teacher-<job id>)"),
+        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the teacher (default teacher-<job id>)"),
     ]
 
     public init() {}

@@ -6,8 +6,8 @@ import Jobs
 /// transaction — a failed import leaves nothing.
 let artifactsCommand = Command(
     name: "artifacts",
-    summary: "The artifact store: artifacts list | export REF --out FILE | import FILE --name NAME --kind KIND.",
-    usage: "mscm-ctl artifacts list [--name N] [--kind K] [--job ID] [--json] | artifacts export REF --out FILE | artifacts import FILE --name NAME --kind KIND",
+    summary: "The artifact store: artifacts list | export REF --out FILE | import FILE --name NAME --kind KIND [--replace] | delete REF | gc.",
+    usage: "mscm-ctl artifacts list [--name N] [--kind K] [--job ID] [--json] | artifacts export REF --out FILE | artifacts import FILE --name NAME --kind KIND [--replace] | artifacts delete REF | artifacts gc",
     flagsFor: { args in
         switch args.first {
         case "list": return [.value("name", "NAME", "only artifacts with this name"), .value("kind", "KIND", "only this kind"),
@@ -15,7 +15,9 @@ let artifactsCommand = Command(
                              .bool("json", "print JSON")]
         case "export": return [.value("out", "FILE", "where to write it [required]")]
         case "import": return [.value("name", "NAME", "artifact name [required]"), .value("kind", "KIND", "artifact kind, e.g. weights, dataset [required]"),
+                               .bool("replace", "point a name that is taken at these bytes (jobs already submitted keep the bytes they pinned)"),
                                .bool("json", "print the artifact as JSON")]
+        case "gc": return [.bool("json", "print what was collected as JSON")]
         default: return []
         }
     }
@@ -52,11 +54,28 @@ let artifactsCommand = Command(
         guard FileManager.default.fileExists(atPath: p[1], isDirectory: &isDir), !isDir.boolValue else {
             throw UsageError("mscm-ctl artifacts import: no file \(p[1])")
         }
-        let info = try ArtifactStore(database()).put(name: name, kind: kind, file: URL(fileURLWithPath: p[1]))
+        let info = try ArtifactStore(database()).put(name: name, kind: kind, file: URL(fileURLWithPath: p[1]), replace: flags.bool("replace"))
         if flags.bool("json") { printJSON(info.json) } else { print("imported \(p[1]) as \(info.name) (\(info.kind), \(info.size) bytes, sha256 \(info.sha256))") }
+    case "delete":
+        guard p.count == 2 else { throw UsageError("mscm-ctl artifacts delete: give one artifact REF (name or sha256)") }
+        let gone = try ArtifactStore(database()).delete(p[1])
+        for a in gone { print("deleted \(a.name.debugDescription) (\(a.kind), sha256 \(a.sha256.prefix(12)))") }
+    case "gc":
+        if p.count > 1 { throw UsageError("mscm-ctl artifacts gc: unexpected argument '\(p[1])'") }
+        let store = try ArtifactStore(database())
+        let c = try store.collectGarbage()
+        let left = try store.usage()
+        if flags.bool("json") {
+            printJSON(["artifacts_deleted": .int(c.artifacts), "blobs_deleted": .int(c.blobs), "bytes_freed": .int(Int(c.bytes)),
+                       "artifacts": .int(left.artifacts), "blobs": .int(left.blobs), "bytes": .int(Int(left.bytes))])
+        } else {
+            print("collected \(c.artifacts) stale checkpoint artifact(s) and \(c.blobs) unreferenced blob(s), "
+                  + "\(ByteCountFormatter.string(fromByteCount: c.bytes, countStyle: .binary)); the store now holds "
+                  + "\(left.artifacts) artifact(s) in \(left.blobs) blob(s), \(ByteCountFormatter.string(fromByteCount: left.bytes, countStyle: .binary))")
+        }
     case let other?:
-        throw UsageError("mscm-ctl artifacts: unknown subcommand '\(other)' (list, export, import)")
+        throw UsageError("mscm-ctl artifacts: unknown subcommand '\(other)' (list, export, import, delete, gc)")
     case nil:
-        throw UsageError("mscm-ctl artifacts: list, export or import?")
+        throw UsageError("mscm-ctl artifacts: list, export, import, delete or gc?")
     }
 }

@@ -47,7 +47,7 @@ let scheduleCommand = Command(
         var job = NewJob(kind: kind, spec: try SpecFlag.spec(from: flags, table: h.flags, command: "mscm-ctl schedule add"))
         try place(&job, flags, "schedule add")
         let db = try database()
-        try h.validate(spec: job.spec, artifacts: ArtifactStore(db))
+        try h.prepare(&job, artifacts: ArtifactStore(db))
         let s = try ScheduleStore(db).add(Schedule(name: name, rule: rule, job: job))
         print("schedule \(s.name): \(kind) \(rule.description); next due \(ISOTime.format(s.nextRunAt))")
     case "list":

@@ -16,6 +16,9 @@ let statusCommand = Command(
                     + (j.rescues > 0 ? ", rescued \(j.rescues)×" : ""),
                  "  spec \(j.spec.serialized)",
                  "  created \(ISOTime.format(j.createdAt))"]
+    for i in j.inputs.array ?? [] {
+        lines.append("  input \(i["key"]?.string ?? "?") = \((i["ref"]?.string ?? "?").debugDescription), pinned at submit to sha256 \(i["sha256"]?.string ?? "?")")
+    }
     if let u = j.uniqueKey { lines.append("  unique key \(u)") }
     if let s = j.scheduleName { lines.append("  from schedule \(s)" + (j.scheduledFor.map { " (due \(ISOTime.format($0)))" } ?? "")) }
     if j.state == .queued && j.runAt > t { lines.append("  runs at \(ISOTime.format(j.runAt)) (in \(short(j.runAt - t)))") }

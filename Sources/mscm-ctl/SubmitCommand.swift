@@ -27,14 +27,24 @@ let submitCommand = Command(
     try place(&job, flags, "submit")
     if let d = flags.string("delay") {
         guard let secs = Durations.parse(d) else { throw UsageError("\(command): --delay must be a duration like 90s or 10m, got '\(d)'") }
+        guard secs <= NewJob.maxDelay else { throw UsageError("\(command): --delay must be at most \(Durations.format(NewJob.maxDelay)), got '\(d)'") }
         job.delay = secs
     }
     if let k = flags.string("unique-key") {
-        guard !k.isEmpty else { throw UsageError("\(command): --unique-key must not be empty") }
+        guard !k.isEmpty, k.utf8.count <= NewJob.maxUniqueKeyBytes else {
+            throw UsageError("\(command): --unique-key must be 1–\(NewJob.maxUniqueKeyBytes) bytes, got \(k.utf8.count)")
+        }
         job.uniqueKey = k
     }
     let db = try database()
-    try h.validate(spec: job.spec, artifacts: ArtifactStore(db))
+    // Submitting a key again returns its job whatever the spec says now (its output's name is
+    // taken by then, by that very job).
+    if let k = job.uniqueKey, let existing = try JobStore(db).job(uniqueKey: k) {
+        if flags.bool("json") { printJSON(["id": .int(Int(existing.id)), "created": false]) }
+        else { print("job \(existing.id) already exists for unique key '\(k)' (\(existing.state.rawValue)); nothing submitted") }
+        return
+    }
+    try h.prepare(&job, artifacts: ArtifactStore(db))
     let r = try JobStore(db).submit(job)
     if flags.bool("json") {
         printJSON(["id": .int(Int(r.id)), "created": .bool(r.created)])

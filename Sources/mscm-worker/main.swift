@@ -19,6 +19,9 @@ let flagSpec: [FlagSpec] = [
     .value("retry-base", "SECONDS", "backoff after attempt a is min(cap, base·2^(a−1)) less up to 20 % jitter [default 10]"),
     .value("retry-cap", "SECONDS", "longest backoff [default 3600]"),
     .value("retention", "DURATION", "prune jobs finished longer ago than this, e.g. 7d; 0 = never [default 7d]"),
+    .value("isolation", "MODE", "process: each job in a child process, so a job that crashes fails alone with its cause; "
+           + "thread: jobs in the worker's threads [default process]"),
+    .value("max-rescues", "N", "a job whose lease expired this many times fails (1…100) [default \(JobLifecycle.defaultMaxRescues)]"),
 ]
 
 func fail(_ message: String) -> Never {
@@ -27,6 +30,17 @@ func fail(_ message: String) -> Never {
 }
 
 let args = Array(CommandLine.arguments.dropFirst())
+
+// A child the worker started for one job (see JobProcess): not for people to run.
+if args.first == "--run-job" {
+    func value(_ flag: String) -> String? { args.firstIndex(of: flag).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+    guard let id = args.dropFirst().first.flatMap({ Int64($0) }), let attempt = value("--attempt").flatMap({ Int($0) }),
+          let owner = value("--owner"), let outcome = value("--outcome") else {
+        fail("--run-job ID --attempt N --owner NAME --outcome FILE is the worker's own way to run a job")
+    }
+    exit(JobProcess.runChild(handlers: JobRegistry.all, jobID: id, attempt: attempt, owner: owner, outcomeFile: outcome))
+}
+
 if args.contains("--help") || args.contains("-h") {
     print("usage: mscm-worker [flags]\n\n\(about)\n\nflags:\n\(Flags.help(flagSpec))")
     exit(0)
@@ -53,6 +67,13 @@ do {
     if let r = flags.string("retention") {
         guard let secs = Durations.parse(r) else { throw UsageError("mscm-worker: --retention must be a duration like 7d or 12h, got '\(r)'") }
         config.retention = secs
+    }
+    config.maxRescues = try flags.int("max-rescues", default: JobLifecycle.defaultMaxRescues, range: 1...100)!
+    switch flags.string("isolation") ?? "process" {
+    case "process":
+        config.isolation = .process(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
+    case "thread": config.isolation = .thread
+    case let other: throw UsageError("mscm-worker: --isolation must be process or thread, got '\(other)'")
     }
     worker = try Worker(config: config, handlers: JobRegistry.all)
 } catch {

@@ -33,8 +33,8 @@ final class ArtifactStoreTests: QueueTestCase {
         XCTAssertEqual(a.sha256, b.sha256)
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM blobs").first!.int("n"), 1)
         XCTAssertEqual(try artifacts.info("b")?.name, "b")
-        // A name resolves to its newest version.
-        try artifacts.put(name: "a", kind: "metrics", data: Data("newer".utf8))
+        // A name resolves to its newest version (pointing a name at other bytes is explicit).
+        try artifacts.put(name: "a", kind: "metrics", data: Data("newer".utf8), replace: true)
         XCTAssertEqual(try artifacts.data("a"), Data("newer".utf8))
         XCTAssertNil(try artifacts.info("nope"))
         XCTAssertThrowsError(try artifacts.require("nope")) { XCTAssertEqual("\($0)", "no artifact 'nope' (see mscm-ctl artifacts list)") }

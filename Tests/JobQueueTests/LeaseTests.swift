@@ -82,18 +82,19 @@ final class LeaseTests: QueueTestCase {
         XCTAssertEqual(try store.heartbeat([lease], lease: 60), [lease: true])
     }
 
-    /// Rescue sends an expired job back to the queue, to failed when its attempts are spent,
-    /// to cancelled when cancel was requested — JobLifecycle.afterLeaseExpired, in SQL.
+    /// Rescue sends an expired job back to the queue without spending its attempt (even its
+    /// last one), to failed on its `maxRescues`-th rescue, to cancelled when cancel was
+    /// requested — JobLifecycle.afterLeaseExpired, in SQL.
     func testRescueFollowsTheLifecycle() throws {
-        for (maxAttempts, cancel) in [(3, false), (1, false), (3, true), (1, true)] {
+        for (maxAttempts, maxRescues, cancel) in [(3, 5, false), (1, 5, false), (3, 1, false), (3, 5, true), (1, 1, true)] {
             let id = try store.submit(NewJob(kind: "test-record", maxAttempts: maxAttempts)).id
-            let j = try claim("A")
+            _ = try claim("A")
             if cancel { _ = try store.cancel(id) }
-            let unexpired = try store.rescueExpired()
+            let unexpired = try store.rescueExpired(maxRescues: maxRescues)
             XCTAssertTrue(unexpired.isEmpty, "a live lease is not rescued")
             try expire(id)
-            let r = try store.rescueExpired()
-            let want = JobLifecycle.afterLeaseExpired(attempt: j.attempt, maxAttempts: maxAttempts, cancelRequested: cancel)
+            let r = try store.rescueExpired(maxRescues: maxRescues)
+            let want = JobLifecycle.afterLeaseExpired(rescues: 0, maxRescues: maxRescues, cancelRequested: cancel)
             XCTAssertEqual(r, [JobStore.Rescued(id: id, attempt: 1, state: want, owner: "A")])
             let after = try job(id)
             XCTAssertEqual(after.state, want)
@@ -101,7 +102,11 @@ final class LeaseTests: QueueTestCase {
             XCTAssertNil(after.leaseOwner)
             XCTAssertEqual(after.errors.array?.first?["worker"], "A")
             XCTAssertTrue(after.error?.contains("lease expired") == true)
-            if after.state == .queued { XCTAssertEqual(try store.cancel(id), .cancelled) }  // out of the next round's way
+            if want == .queued {
+                XCTAssertEqual(after.maxAttempts, maxAttempts + 1, "the attempt is not counted")
+                XCTAssertEqual(try store.cancel(id), .cancelled)  // out of the next round's way
+            }
+            if want == .failed { XCTAssertTrue(after.error?.contains("see that worker's log") == true, after.error ?? "") }
         }
     }
 
@@ -123,8 +128,9 @@ final class LeaseTests: QueueTestCase {
         XCTAssertEqual(f(.stopped(.shutdown), 1, 3, cancel: true), .cancel)
         XCTAssertEqual(f(.stopped(.leaseLost), 1, 3), .giveBack("lease lost"))
         XCTAssertEqual(f(.interrupted("db"), 1, 3), .giveBack("db"))
-        XCTAssertEqual(JobLifecycle.afterLeaseExpired(attempt: 2, maxAttempts: 3, cancelRequested: false), .queued)
-        XCTAssertEqual(JobLifecycle.afterLeaseExpired(attempt: 3, maxAttempts: 3, cancelRequested: false), .failed)
+        XCTAssertEqual(JobLifecycle.afterLeaseExpired(rescues: 3, maxRescues: 5, cancelRequested: false), .queued)
+        XCTAssertEqual(JobLifecycle.afterLeaseExpired(rescues: 4, maxRescues: 5, cancelRequested: false), .failed)
+        XCTAssertEqual(JobLifecycle.afterLeaseExpired(rescues: 0, maxRescues: 5, cancelRequested: true), .cancelled)
         XCTAssertFalse(JobLifecycle.allows(.succeeded, .queued))
         XCTAssertTrue(JobLifecycle.allows(.running, .queued))
     }

@@ -48,7 +48,12 @@ final class RolesTests: QueueTestCase {
         for sql in ["CREATE TABLE evil (x int)", "DROP TABLE jobs", "TRUNCATE jobs", "ALTER TABLE jobs ADD COLUMN x int",
                     "DELETE FROM blobs", "UPDATE blob_chunks SET data = ''", "UPDATE artifacts SET name = 'x'",
                     "DELETE FROM schema_migrations", "ALTER TABLE jobs DISABLE TRIGGER jobs_state_transition",
-                    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"] {
+                    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+                    // Issue 15: the worker role may not rewrite a job's spec, erase the event log,
+                    // delete jobs except through pruning, or collect garbage.
+                    "DELETE FROM job_events", "UPDATE job_events SET message = 'x'", "UPDATE jobs SET spec = '{}'",
+                    "UPDATE jobs SET kind = 'sleep'", "UPDATE jobs SET inputs = '[]'", "DELETE FROM jobs",
+                    "SELECT * FROM mscm_collect_garbage()"] {
             XCTAssertThrowsError(try w.execute(sql), sql) { e in
                 XCTAssertTrue(["42501", "42P01"].contains((e as? PGError)?.sqlState ?? ""), "\(sql): \(e)")
             }
