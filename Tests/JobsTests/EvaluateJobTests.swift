@@ -164,7 +164,10 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertEqual(jobs.count, 1)
         XCTAssertEqual(jobs.first?.id, fired.first?.job)
         XCTAssertEqual(jobs.first?.scheduleName, "nightly-eval")
-        XCTAssertEqual(jobs.first?.spec["entries"], ["teacher-tiny:ddim:4:0", "teacher-tiny:addim:8:3"])
+        // The schedule pinned the names when it was added; its jobs carry the pins.
+        let teacher = try XCTUnwrap(try ArtifactStore(handle.get()).info("teacher-tiny")).sha256
+        XCTAssertEqual(jobs.first?.spec["entries"], [.string("\(teacher):ddim:4:0"), .string("\(teacher):addim:8:3")])
+        XCTAssertEqual(jobs.first?.inputs.array?.compactMap { $0["ref"]?.string }, ["judge", "teacher-tiny", "teacher-tiny"])
         XCTAssertEqual(jobs.first?.spec["seeds"], 2)
         XCTAssertNoThrow(try EvaluateJob.validate(spec: jobs.first!.spec, artifacts: ArtifactStore(handle.get())))
     }

@@ -63,11 +63,11 @@ class ScratchTestCase: XCTestCase {
 
     /// Starts `mscm-worker` with `args`; its output goes to a log file shown on failure.
     @discardableResult
-    func spawnWorker(_ args: [String]) throws -> Process {
+    func spawnWorker(_ args: [String], environment extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = try executable("mscm-worker")
         p.arguments = args
-        p.environment = environment
+        p.environment = environment.merging(extra) { $1 }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let h = try FileHandle(forWritingTo: log)

@@ -103,4 +103,44 @@ final class WorkerProcessTests: ScratchTestCase {
         for w in workers { kill(w.processIdentifier, SIGTERM) }
         for w in workers { XCTAssertTrue(waitForExit(w, timeout: 10)) }
     }
+
+    /// The pid of the child process running `job` (its command line names the job).
+    func childRunning(_ job: Int64) -> pid_t? {
+        guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for p in pids {
+            guard let pid = pid_t(p), let cmd = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { continue }
+            let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if let i = args.firstIndex(of: "--run-job"), i + 1 < args.count, args[i + 1] == String(job) { return pid }
+        }
+        return nil
+    }
+
+    /// A job whose process crashes (here: SIGSEGV, as a trap would) fails alone and at once,
+    /// with the signal named; the job running beside it in the same worker succeeds, and the
+    /// worker lives on. In-thread, both jobs died with the worker and ended as anonymous lease
+    /// expiries, three attempts later.
+    func testACrashingJobFailsAloneWithItsCause() throws {
+        let ids = try submitSleeps(2, ["seconds": 4, "steps": 8, "checkpoint_every": 2, "fail_attempts": 0])
+        // Swift's backtracer survives a SIGSEGV sent from outside (there is no faulting
+        // instruction to return to); without it the signal ends the child as a real fault would.
+        let w = try spawnWorker(["--id", "W", "--lease", "2", "--concurrency", "2", "--poll", "0.1"],
+                                environment: ["SWIFT_BACKTRACE": "enable=no"])
+        try eventually(15, "both running") { try ids.allSatisfy { (try job($0).progress?["iteration"]?.int ?? 0) >= 1 } }
+        let child = try XCTUnwrap(childRunning(ids[0]), workerOutput)
+        XCTAssertNotEqual(child, w.processIdentifier)
+        kill(child, SIGSEGV)
+        try eventually(15, "the crashed job failed") { try job(ids[0]).state == .failed }
+        try eventually(20, "the other job succeeded") { try job(ids[1]).state == .succeeded }
+        let crashed = try job(ids[0])
+        XCTAssertEqual(crashed.attempt, 1, "a crash is not retried: it would crash again")
+        XCTAssertEqual(crashed.rescues, 0)
+        XCTAssertTrue(crashed.error?.contains("crashed with SIGSEGV") == true, crashed.error ?? "")
+        XCTAssertTrue(w.isRunning, workerOutput)
+        // The child's scratch folder went with it.
+        let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("mscm-job-\(ids[0])-") }
+        XCTAssertEqual(left, [])
+        kill(w.processIdentifier, SIGTERM)
+        XCTAssertTrue(waitForExit(w, timeout: 10), workerOutput)
+    }
 }
