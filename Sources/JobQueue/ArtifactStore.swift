@@ -25,10 +25,34 @@ public protocol ArtifactCatalog {
     /// True at submit, when an output name must still be free; false when a worker re-checks a
     /// spec before running it (a retried job may already have stored its output).
     var checksOutputNames: Bool { get }
+    /// The state of job `id`, nil when there is no such job (for `job:N` references).
+    func jobState(_ id: Int64) throws -> JobState?
+}
+
+/// What a reference names: an artifact, or the output of a job that has not succeeded yet.
+public enum ArtifactLookup {
+    case found(ArtifactInfo)
+    /// `job:N` of a queued or running job: the job that names it waits for N (`depends_on`).
+    case pending(job: Int64)
+    /// Nothing: the one-line reason.
+    case missing(String)
 }
 
 extension ArtifactCatalog {
     public var checksOutputNames: Bool { true }
+    public func jobState(_ id: Int64) throws -> JobState? { nil }
+
+    /// Resolves `ref` — a name, a sha256 (prefix), or `job:N`, the output of job N.
+    public func lookup(_ ref: String) throws -> ArtifactLookup {
+        if let info = try info(ref) { return .found(info) }
+        guard let id = ArtifactStore.jobReference(ref) else { return .missing("no artifact '\(ref)' (see mscm-ctl artifacts list)") }
+        switch try jobState(id) {
+        case nil: return .missing("'\(ref)': there is no job \(id)")
+        case .queued?, .running?: return .pending(job: id)
+        case .succeeded?: return .missing("'\(ref)': job \(id) succeeded without storing an output")
+        case let s?: return .missing("'\(ref)': job \(id) \(s.rawValue); its output will never exist")
+        }
+    }
 }
 
 /// The catalog a worker validates a claimed job's spec against.
@@ -36,6 +60,7 @@ struct RunTimeCatalog: ArtifactCatalog {
     let store: ArtifactStore
     func info(_ ref: String) throws -> ArtifactInfo? { try store.info(ref) }
     var checksOutputNames: Bool { false }
+    func jobState(_ id: Int64) throws -> JobState? { try store.jobState(id) }
 }
 
 public struct ArtifactError: Error, CustomStringConvertible {
@@ -220,7 +245,27 @@ public struct ArtifactStore: ArtifactCatalog {
 
     // MARK: get
 
+    /// N when `ref` is `job:N`.
+    public static func jobReference(_ ref: String) -> Int64? {
+        guard ref.hasPrefix("job:"), let id = Int64(ref.dropFirst(4)), id > 0 else { return nil }
+        return id
+    }
+
+    public func jobState(_ id: Int64) throws -> JobState? {
+        try db.query("SELECT state::text AS s FROM jobs WHERE id = $1", [String(id)]).first?["s"].flatMap(JobState.init(rawValue:))
+    }
+
     public func info(_ ref: String) throws -> ArtifactInfo? {
+        // `job:N`: what job N stored (its newest artifact that is not a checkpoint), once N has
+        // succeeded — fixed from then on, since a finished job stores nothing more.
+        if let id = ArtifactStore.jobReference(ref) {
+            return try db.query("""
+                SELECT \(ArtifactStore.columns) FROM artifacts
+                WHERE job_id = $1 AND kind NOT LIKE '%checkpoint'
+                  AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = $1 AND j.state = 'succeeded')
+                ORDER BY id DESC LIMIT 1
+                """, [String(id)]).first.map(ArtifactStore.info)
+        }
         let r = ref.lowercased()
         if r.count >= 8, r.count <= 64, r.allSatisfy({ $0.isHexDigit }) {
             let rows = try db.query("""

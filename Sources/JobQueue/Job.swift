@@ -14,6 +14,8 @@ public struct NewJob: Sendable {
     public var uniqueKey: String? = nil
     /// The artifacts the spec names, resolved at submit (`JobHandler.pin`).
     public var inputs: [PinnedInput] = []
+    /// Jobs that must succeed before this one runs (`--after`, and every `job:N` input).
+    public var dependsOn: [Int64] = []
 
     /// Longest unique key: the unique index's btree holds keys up to about 2.7 KB.
     public static let maxUniqueKeyBytes = 1000
@@ -46,11 +48,13 @@ public struct NewJob: Sendable {
 public struct PinnedInput: Equatable, Sendable {
     /// Where in the spec: the key, or e.g. `entries[1]`.
     public let key: String
-    /// What the user wrote (a name or a sha256 prefix).
+    /// What the user wrote (a name, a sha256 prefix, or `job:N`).
     public let ref: String
-    public let sha256: String
-    public init(key: String, ref: String, sha256: String) { self.key = key; self.ref = ref; self.sha256 = sha256 }
-    public var json: JSON { ["key": .string(key), "ref": .string(ref), "sha256": .string(sha256)] }
+    /// nil for `job:N` of a job that has not succeeded yet: the job waits for it, and its
+    /// output is fixed once it succeeds.
+    public let sha256: String?
+    public init(key: String, ref: String, sha256: String?) { self.key = key; self.ref = ref; self.sha256 = sha256 }
+    public var json: JSON { ["key": .string(key), "ref": .string(ref), "sha256": sha256.map { .string($0) } ?? .null] }
 }
 
 /// A handler's last checkpoint as recorded in the job row.
@@ -85,8 +89,9 @@ public struct Job: Sendable {
     public let cancelRequested: Bool
     public let checkpoint: Checkpoint?
     public let uniqueKey: String?
-    /// [{key, name, sha256}]: the artifacts the spec named, pinned at submit.
+    /// [{key, ref, sha256}]: the artifacts the spec named, pinned at submit.
     public let inputs: JSON
+    public let dependsOn: [Int64]
     public let scheduleName: String?
     public let scheduledFor: Double?
     public let createdAt: Double
@@ -102,7 +107,7 @@ public struct Job: Sendable {
         extract(epoch FROM heartbeat_at)::float8 AS heartbeat_at,
         progress::text AS progress, result::text AS result, error, errors::text AS errors,
         array_to_json(attempted_by)::text AS attempted_by, rescues, cancel_requested,
-        checkpoint_step, checkpoint_sha256, unique_key, inputs::text AS inputs, schedule_name,
+        checkpoint_step, checkpoint_sha256, unique_key, inputs::text AS inputs, array_to_json(depends_on)::text AS depends_on, schedule_name,
         extract(epoch FROM scheduled_for)::float8 AS scheduled_for,
         extract(epoch FROM created_at)::float8 AS created_at,
         extract(epoch FROM started_at)::float8 AS started_at,
@@ -139,6 +144,7 @@ public struct Job: Sendable {
         } else { checkpoint = nil }
         uniqueKey = r["unique_key"]
         inputs = try json("inputs") ?? []
+        dependsOn = (try json("depends_on"))?.array?.compactMap { $0.int.map(Int64.init) } ?? []
         scheduleName = r["schedule_name"]
         scheduledFor = r.double("scheduled_for")
         createdAt = r.double("created_at") ?? 0
@@ -159,7 +165,8 @@ public struct Job: Sendable {
             "attempted_by": .array(attemptedBy.map { .string($0) }), "rescues": .int(rescues),
             "cancel_requested": .bool(cancelRequested),
             "checkpoint": checkpoint.map { ["step": .int($0.step), "artifact": .string($0.artifact)] } ?? .null,
-            "unique_key": JSON(uniqueKey), "inputs": inputs, "schedule": JSON(scheduleName), "scheduled_for": time(scheduledFor),
+            "unique_key": JSON(uniqueKey), "inputs": inputs,
+            "depends_on": .array(dependsOn.map { .int(Int($0)) }), "schedule": JSON(scheduleName), "scheduled_for": time(scheduledFor),
             "created_at": time(createdAt), "started_at": time(startedAt), "attempted_at": time(attemptedAt),
             "finished_at": time(finishedAt),
         ]

@@ -51,11 +51,15 @@ extension JobHandler {
     }
 
     /// Validates, then pins: what `mscm-ctl submit` and `schedule add` do before writing a row.
+    /// A `job:N` input of a job that has not succeeded yet makes this job wait for N.
     public static func prepare(_ job: inout NewJob, artifacts: ArtifactCatalog) throws {
         try validate(spec: job.spec, artifacts: artifacts)
         let pinned = try pin(spec: job.spec, artifacts: artifacts)
         job.spec = pinned.spec
         job.inputs = pinned.inputs
+        for i in pinned.inputs where i.sha256 == nil {
+            if let n = ArtifactStore.jobReference(i.ref), !job.dependsOn.contains(n) { job.dependsOn.append(n) }
+        }
     }
 
     /// The spec checked against `flags`: an object, known keys only, each of its type and range,

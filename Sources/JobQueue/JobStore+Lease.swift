@@ -15,15 +15,18 @@ extension JobStore {
     static let fence = "id = $1 AND attempt = $2 AND state = 'running'"
 
     /// The claim: one statement takes the highest-priority (lowest number), oldest runnable job
-    /// of `queues` and `kinds` whose run_at has passed, skipping rows other workers hold
+    /// of `queues` and `kinds` whose run_at has passed and whose dependencies have all
+    /// succeeded, skipping rows other workers hold
     /// locked, sets a lease of `lease` seconds and bumps `attempt`. The `jobs_claim` partial
     /// index (queued rows only, in claim order) keeps it an index scan however many finished
     /// jobs the table holds.
     public func claim(owner: String, queues: [String], kinds: [String], lease: Double) throws -> Job? {
         let rows = try db.query("""
             WITH next AS (
-                SELECT id FROM jobs
+                SELECT id FROM jobs q
                 WHERE state = 'queued' AND run_at <= now() AND queue = ANY($1::text[]) AND kind = ANY($2::text[])
+                  AND (depends_on = '{}' OR NOT EXISTS (
+                        SELECT 1 FROM jobs d WHERE d.id = ANY (q.depends_on) AND d.state <> 'succeeded'))
                 ORDER BY priority, run_at, id
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED),

@@ -27,8 +27,8 @@ public struct JobStore {
         try job.check()
         let sql = """
             WITH ins AS (
-                INSERT INTO jobs (kind, queue, priority, spec, max_attempts, run_at, unique_key, inputs)
-                VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::float8), $7, $8::jsonb)
+                INSERT INTO jobs (kind, queue, priority, spec, max_attempts, run_at, unique_key, inputs, depends_on)
+                VALUES ($1, $2, $3, $4::jsonb, $5, now() + make_interval(secs => $6::float8), $7, $8::jsonb, $9::bigint[])
                 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
                 RETURNING id, queue),
             ev AS (INSERT INTO job_events (job_id, attempt, source, message)
@@ -38,7 +38,7 @@ public struct JobStore {
         for _ in 0..<3 {
             let rows = try db.query(sql, [job.kind, job.queue, String(job.priority), job.spec.serialized,
                                           String(job.maxAttempts), String(max(0, job.delay)), job.uniqueKey,
-                                          JSON.array(job.inputs.map(\.json)).serialized])
+                                          JSON.array(job.inputs.map(\.json)).serialized, PGArray.ints(job.dependsOn.map { Int($0) })])
             if let id = rows.first?["id"].flatMap({ Int64($0) }) { return Submitted(id: id, created: true) }
             if let key = job.uniqueKey,
                let id = try db.query("SELECT id FROM jobs WHERE unique_key = $1", [key]).first?["id"].flatMap({ Int64($0) }) {
@@ -58,13 +58,14 @@ public struct JobStore {
         try db.query("SELECT \(Job.columns) FROM jobs WHERE unique_key = $1", [uniqueKey]).first.map { try Job(row: $0) }
     }
 
-    /// Newest first, optionally filtered by state and kind.
-    public func list(state: JobState? = nil, kind: String? = nil, limit: Int = 50) throws -> [Job] {
+    /// Newest first, optionally filtered by state, kind and queue.
+    public func list(state: JobState? = nil, kind: String? = nil, queue: String? = nil, limit: Int = 50) throws -> [Job] {
         try db.query("""
             SELECT \(Job.columns) FROM jobs
             WHERE ($1::job_state IS NULL OR state = $1::job_state) AND ($2::text IS NULL OR kind = $2)
+              AND ($4::text IS NULL OR queue = $4)
             ORDER BY id DESC LIMIT $3
-            """, [state?.rawValue, kind, String(limit)]).map { try Job(row: $0) }
+            """, [state?.rawValue, kind, String(limit), queue]).map { try Job(row: $0) }
     }
 
     /// Events after event id `after`, oldest first.
@@ -145,6 +146,31 @@ public struct JobStore {
                 .first?.int("n") ?? 0
             total += n
             if n < batch { return total }
+        }
+    }
+
+    /// Cancels queued jobs one of whose dependencies failed or was cancelled, naming it (run
+    /// by every worker's maintenance). Returns (job, dependency) pairs.
+    @discardableResult
+    public func cancelDependentsOfFailedJobs() throws -> [(job: Int64, dependency: Int64)] {
+        try db.query("""
+            WITH doomed AS (
+                SELECT q.id, d.id AS dep, d.state::text AS dep_state FROM jobs q
+                CROSS JOIN LATERAL (SELECT id, state FROM jobs d WHERE d.id = ANY (q.depends_on)
+                                      AND d.state IN ('failed', 'cancelled') ORDER BY d.id LIMIT 1) d
+                WHERE q.state = 'queued' AND q.depends_on <> '{}'
+                FOR UPDATE OF q SKIP LOCKED),
+            c AS (
+                UPDATE jobs j SET state = 'cancelled', finished_at = now(),
+                    error = 'dependency job ' || doomed.dep || ' ' || doomed.dep_state || ', so this job cannot run'
+                FROM doomed WHERE j.id = doomed.id
+                RETURNING j.id, j.attempt, j.error, doomed.dep),
+            ev AS (INSERT INTO job_events (job_id, attempt, source, message)
+                   SELECT id, attempt, 'state', 'cancelled: ' || error FROM c)
+            SELECT id, dep FROM c
+            """).compactMap { r in
+            guard let id = r["id"].flatMap({ Int64($0) }), let dep = r["dep"].flatMap({ Int64($0) }) else { return nil }
+            return (id, dep)
         }
     }
 

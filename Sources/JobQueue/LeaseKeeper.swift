@@ -29,8 +29,12 @@ final class LeaseKeeper {
     /// Earliest gap between two heartbeats brought forward by notifications.
     static let minBeatGap = 0.25
 
-    init(config: WorkerConfig, wake: WakeSignal, health: DatabaseHealth) {
-        self.config = config; self.wake = wake; self.health = health
+    /// The kinds the worker claims, for its `workers` row.
+    let kinds: [String]
+    private var registrationProblem: String?
+
+    init(config: WorkerConfig, kinds: [String], wake: WakeSignal, health: DatabaseHealth) {
+        self.config = config; self.kinds = kinds; self.wake = wake; self.health = health
         handle = DBHandle(config.conninfo, onConnect: config.listen
             ? ["LISTEN \(JobStore.jobsChannel)", "LISTEN \(JobStore.cancelChannel)"] : [])
     }
@@ -92,6 +96,16 @@ final class LeaseKeeper {
     }
 
     private func beat(_ db: PGConnection) throws {
+        // The worker's own row (`mscm-ctl workers`). A refusal that is not the database going
+        // away (say, roles.sql not re-run after migration 0006) must not stop the leases: it is
+        // logged once and the heartbeat goes on.
+        do {
+            try WorkerStore(db).heartbeat(config, kinds: kinds)
+            registrationProblem = nil
+        } catch where !error.isConnectionLoss {
+            let line = Worker.oneLine(error)
+            if registrationProblem != line { config.log("cannot register in the workers table: \(line)"); registrationProblem = line }
+        }
         let leases = lock.withLock { Array(active.keys) }
         guard !leases.isEmpty else { return }
         let sent = Clock.now

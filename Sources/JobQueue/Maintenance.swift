@@ -6,7 +6,9 @@ import Foundation
 ///
 /// * rescue: running jobs whose lease expired go back to the queue (or fail, or are cancelled);
 /// * schedules: due schedules become jobs (exactly one per due time);
-/// * prune: jobs finished more than `retention` ago are deleted, once a minute at most.
+/// * dependencies: queued jobs whose dependency failed or was cancelled are cancelled;
+/// * prune: jobs finished more than `retention` ago are deleted, once a minute at most, and
+///   workers not heard from in a day are forgotten.
 final class Maintenance {
     let config: WorkerConfig
     let health: DatabaseHealth
@@ -54,7 +56,11 @@ final class Maintenance {
                 config.log("schedule \(f.schedule) due \(due): its job already exists")
             }
         }
+        for d in try store.cancelDependentsOfFailedJobs() {
+            config.log("job \(d.job) cancelled: its dependency job \(d.dependency) did not succeed")
+        }
         if config.retention > 0, Clock.now - lastPrune >= 60 {
+            try WorkerStore(db).forget(olderThan: 86_400)
             lastPrune = Clock.now
             let n = try store.prune(olderThan: config.retention)
             if n > 0 { config.log("pruned \(n) job(s) finished more than \(Durations.format(config.retention)) ago") }

@@ -144,11 +144,22 @@ public struct SpecFlag {
         var inputs: [PinnedInput] = []
         for f in table {
             guard case .artifact = f.value, let ref = o[f.key]?.string else { continue }
-            guard let info = try artifacts.info(ref) else { throw JobFailure.permanent("no artifact '\(ref)' (see mscm-ctl artifacts list)") }
-            o[f.key] = .string(info.sha256)
-            inputs.append(PinnedInput(key: f.key, ref: ref, sha256: info.sha256))
+            let (pinned, input) = try pinReference(ref, key: f.key, artifacts: artifacts)
+            o[f.key] = .string(pinned)
+            inputs.append(input)
         }
         return (.object(o), inputs)
+    }
+
+    /// One reference pinned: the sha256 it names now, or — for `job:N` of a job that has not
+    /// succeeded — the reference itself (the job waits for N, whose output is fixed once it
+    /// succeeds; `PinnedInput.sha256` is then nil).
+    public static func pinReference(_ ref: String, key: String, artifacts: ArtifactCatalog) throws -> (String, PinnedInput) {
+        switch try artifacts.lookup(ref) {
+        case .found(let info): return (info.sha256, PinnedInput(key: key, ref: ref, sha256: info.sha256))
+        case .pending: return (ref, PinnedInput(key: key, ref: ref, sha256: nil))
+        case .missing(let why): throw JobFailure.permanent(why)
+        }
     }
 
     // MARK: spec validation
@@ -201,11 +212,14 @@ public struct SpecFlag {
             case .artifact(let wanted):
                 guard let ref = v.string, !ref.isEmpty else { throw wrong("an artifact name or sha256") }
                 if let artifacts {
-                    guard let info = try artifacts.info(ref) else {
-                        throw fail("'\(f.key)': no artifact '\(ref)' (see mscm-ctl artifacts list)")
-                    }
-                    if let wanted, info.kind != wanted {
-                        throw fail("'\(f.key)': artifact '\(ref)' has kind \(info.kind), not \(wanted)")
+                    switch try artifacts.lookup(ref) {
+                    case .found(let info):
+                        if let wanted, info.kind != wanted {
+                            throw fail("'\(f.key)': artifact '\(ref)' has kind \(info.kind), not \(wanted)")
+                        }
+                    case .pending: break  // its kind is checked when the job runs, after job N succeeded
+                    case .missing(let why):
+                        throw fail(why.hasPrefix("no artifact") ? "'\(f.key)': \(why)" : why)
                     }
                 }
             }

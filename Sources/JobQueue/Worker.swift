@@ -48,7 +48,7 @@ public final class Worker {
         self.kinds = kinds
         wake = WakeSignal(cap: config.concurrency)
         health = DatabaseHealth(log: config.log)
-        keeper = LeaseKeeper(config: config, wake: wake, health: health)
+        keeper = LeaseKeeper(config: config, kinds: kinds, wake: wake, health: health)
         maintenance = Maintenance(config: config, wake: wake, health: health)
     }
 
@@ -86,6 +86,7 @@ public final class Worker {
     public func wait() {
         slots.wait()
         services.wait()
+        _ = try? WorkerStore(PGConnection(config.conninfo)).stopped(config.id)
         config.log("worker \(config.id) stopped")
     }
 

@@ -35,9 +35,9 @@ public struct EvaluateJob: JobHandler {
         do { try validateAgainstFlags(spec: spec, artifacts: artifacts) } catch { problems.append("\(error)") }
         func fail(_ s: String) { problems.append("\(kind) spec: \(s)") }
         if let ref = spec["evaluator"]?.string, !ref.isEmpty {
-            switch try artifacts.info(ref) {
-            case nil: fail("'evaluator': no artifact '\(ref)' (see mscm-ctl artifacts list)")
-            case let info? where info.kind != EvaluatorFile.kind:
+            switch try artifacts.lookup(ref) {
+            case .missing(let why): fail("'evaluator': \(why)")
+            case .found(let info) where info.kind != EvaluatorFile.kind:
                 fail("'evaluator': artifact '\(ref)' has kind \(info.kind), not \(EvaluatorFile.kind)")
             default: break
             }
@@ -46,9 +46,9 @@ public struct EvaluateJob: JobHandler {
             switch EvaluationEntry.parse(text) {
             case .failure(let e): e.lines.forEach(fail)
             case .success(let entry):
-                switch try artifacts.info(entry.model) {
-                case nil: fail("entry '\(text)': no model artifact '\(entry.model)' (see mscm-ctl artifacts list)")
-                case let info? where !EvaluationEntry.modelKinds.contains(info.kind):
+                switch try artifacts.lookup(entry.model) {
+                case .missing(let why): fail("entry '\(text)': \(why.hasPrefix("no artifact") ? "no model artifact '\(entry.model)' (see mscm-ctl artifacts list)" : why)")
+                case .found(let info) where !EvaluationEntry.modelKinds.contains(info.kind):
                     fail("entry '\(text)': artifact '\(entry.model)' has kind \(info.kind), not teacher or student")
                 default: break
                 }
@@ -63,9 +63,9 @@ public struct EvaluateJob: JobHandler {
         guard var o = spec.object else { return (spec, []) }
         var inputs: [PinnedInput] = []
         func resolve(_ ref: String, key: String) throws -> String {
-            guard let info = try artifacts.info(ref) else { throw JobFailure.permanent("\(kind) spec: no artifact '\(ref)'") }
-            inputs.append(PinnedInput(key: key, ref: ref, sha256: info.sha256))
-            return info.sha256
+            let (pinned, input) = try SpecFlag.pinReference(ref, key: key, artifacts: artifacts)
+            inputs.append(input)
+            return pinned
         }
         if let ref = o["evaluator"]?.string { o["evaluator"] = .string(try resolve(ref, key: "evaluator")) }
         if let entries = o["entries"]?.array {

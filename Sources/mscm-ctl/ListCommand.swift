@@ -4,9 +4,10 @@ import Jobs
 let listCommand = Command(
     name: "list",
     summary: "List jobs, newest first.",
-    usage: "mscm-ctl list [--state S] [--kind K] [--limit N] [--json]",
+    usage: "mscm-ctl list [--state S] [--kind K] [--queue Q] [--limit N] [--json]",
     flags: [.value("state", "STATE", "only jobs in this state (\(JobState.allCases.map(\.rawValue).joined(separator: "|")))"),
             .value("kind", "KIND", "only jobs of this kind"),
+            .value("queue", "QUEUE", "only jobs of this queue"),
             .value("limit", "N", "at most N jobs (1…10000) [default 50]"),
             .bool("json", "print a JSON array of jobs")]
 ) { flags in
@@ -19,7 +20,7 @@ let listCommand = Command(
         state = st
     }
     let limit = try flags.int("limit", default: 50, range: 1...10_000)!
-    let jobs = try JobStore(database()).list(state: state, kind: flags.string("kind"), limit: limit)
+    let jobs = try JobStore(database()).list(state: state, kind: flags.string("kind"), queue: flags.string("queue"), limit: limit)
     if flags.bool("json") { printJSON(.array(jobs.map(\.json))); return }
     if jobs.isEmpty { print("no jobs"); return }
     let t = now()

@@ -17,7 +17,20 @@ let statusCommand = Command(
                  "  spec \(j.spec.serialized)",
                  "  created \(ISOTime.format(j.createdAt))"]
     for i in j.inputs.array ?? [] {
-        lines.append("  input \(i["key"]?.string ?? "?") = \((i["ref"]?.string ?? "?").debugDescription), pinned at submit to sha256 \(i["sha256"]?.string ?? "?")")
+        let ref = (i["ref"]?.string ?? "?").debugDescription
+        if let sha = i["sha256"]?.string {
+            lines.append("  input \(i["key"]?.string ?? "?") = \(ref), pinned at submit to sha256 \(sha)")
+        } else {
+            lines.append("  input \(i["key"]?.string ?? "?") = \(ref), the output of that job once it succeeds")
+        }
+    }
+    if !j.dependsOn.isEmpty {
+        let store = try JobStore(database())
+        let deps = try j.dependsOn.map { d in "\(d) (\(try store.get(d)?.state.rawValue ?? "pruned"))" }
+        lines.append("  after job\(deps.count > 1 ? "s" : "") \(deps.joined(separator: ", "))")
+    }
+    if j.state == .queued, try !WorkerStore(database()).isServed(queue: j.queue, kind: j.kind) {
+        lines.append("  no live worker takes \(j.kind) jobs from queue \(j.queue) (see mscm-ctl workers)")
     }
     if let u = j.uniqueKey { lines.append("  unique key \(u)") }
     if let s = j.scheduleName { lines.append("  from schedule \(s)" + (j.scheduledFor.map { " (due \(ISOTime.format($0)))" } ?? "")) }

@@ -11,6 +11,7 @@ let submitCommand = Command(
         let common: [FlagSpec] = jobPlacementFlags + [
             .value("delay", "DURATION", "run no earlier than this from now, e.g. 90s, 10m [default 0]"),
             .value("unique-key", "KEY", "submit at most once per key: again returns the existing job"),
+            .value("after", "JOB[,JOB…]", "run only after these jobs succeeded; cancelled if one of them fails or is cancelled"),
             .bool("json", "print {id, created} as JSON"),
         ]
         guard let kind = args.first, !kind.hasPrefix("-") else { return common }
@@ -36,6 +37,13 @@ let submitCommand = Command(
         }
         job.uniqueKey = k
     }
+    if let after = flags.string("after") {
+        let ids = after.split(separator: ",", omittingEmptySubsequences: false).map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ids.isEmpty, ids.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw UsageError("\(command): --after must be job ids separated by commas, got '\(after)'")
+        }
+        job.dependsOn = ids.compactMap { $0 }
+    }
     let db = try database()
     // Submitting a key again returns its job whatever the spec says now (its output's name is
     // taken by then, by that very job).
@@ -45,11 +53,20 @@ let submitCommand = Command(
         return
     }
     try h.prepare(&job, artifacts: ArtifactStore(db))
+    for d in job.dependsOn {
+        switch try JobStore(db).get(d)?.state {
+        case nil: throw UsageError("\(command): --after \(d): there is no job \(d)")
+        case .failed?, .cancelled?:
+            throw UsageError("\(command): --after \(d): job \(d) did not succeed (\(try JobStore(db).get(d)!.state.rawValue)); retry it first")
+        default: break
+        }
+    }
     let r = try JobStore(db).submit(job)
     if flags.bool("json") {
         printJSON(["id": .int(Int(r.id)), "created": .bool(r.created)])
     } else if r.created {
-        print("job \(r.id) queued (\(kind), queue \(job.queue)\(job.delay > 0 ? ", runs in \(Durations.format(job.delay))" : ""))")
+        print("job \(r.id) queued (\(kind), queue \(job.queue)\(job.delay > 0 ? ", runs in \(Durations.format(job.delay))" : "")"
+              + (job.dependsOn.isEmpty ? "" : ", after job\(job.dependsOn.count > 1 ? "s" : "") \(job.dependsOn.map(String.init).joined(separator: ", "))") + ")")
     } else {
         let state = try JobStore(db).get(r.id)?.state.rawValue ?? "pruned"
         print("job \(r.id) already exists for unique key '\(job.uniqueKey!)' (\(state)); nothing submitted")

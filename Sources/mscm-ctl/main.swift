@@ -9,6 +9,7 @@ let commands: [Command] = [
     fidCommand,
     submitCommand,
     listCommand,
+    workersCommand,
     statusCommand,
     watchCommand,
     logsCommand,
