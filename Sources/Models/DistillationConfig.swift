@@ -50,6 +50,9 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// A checkpoint every this many iterations (0: only when stopped).
     public var checkpointEvery: Int
+    /// Guidance-conditioned distillation (§5): w ~ U[lower, upper] per example, the student
+    /// takes w as an input, and `guidance` is unused. nil (omitted from the JSON): one fixed w.
+    public var guidanceRange: GuidanceRange? = nil
 
     public init(studentSteps: Int, teacherSteps: TeacherStepSchedule = .fixed(256), mode: DistillationMode = .cd,
                 guidance: Double = 3, xvarFraction: Double = 0.75, huberC: Double = 1e-4,
@@ -100,6 +103,10 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
         guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
         guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0, got \(checkpointEvery)") }
         guard !dataset.isEmpty else { throw fail("dataset must not be empty") }
+        if let range = guidanceRange {
+            try range.validate()
+            guard mode == .cd else { throw fail("a guidance range needs mode cd: consistency training has no teacher to guide") }
+        }
     }
 
     /// The teacher-step schedule written `START:END:ITERATIONS` (e.g. `64:1280:5000`), the
