@@ -36,7 +36,9 @@ public func stackBatch(_ a: Tensor, _ b: Tensor) -> Tensor {
 ///
 /// The null conditioning is one learned token state (`text.null`, init N(0, 1) like the encoder's
 /// LayerNorm outputs) followed by padding, with mask [1, 0, …, 0].
-/// Parameters: `text.*` (encoder), `text.null`, `embed.noise.*`, `embed.text.*`, and the UViT's.
+/// Parameters: `text.*` (encoder), `text.null`, `embed.noise.*`, `embed.text.*`, the UViT's, and
+/// for a guidance-conditioned student `embed.guidance.*` last (GuidanceInput.swift): then
+/// e = SiLU(MLP(noise features) + Linear(pooled text) + MLP_w(features of w)).
 public final class TextToImageModel: Module {
     public let config: ModelConfig
     public let tokenizer: Tokenizer
