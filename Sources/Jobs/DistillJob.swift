@@ -19,6 +19,7 @@ public struct DistillJob: JobHandler {
         SpecFlag("guidance-range", .string, help: "LOW:HIGH, e.g. 0:4: one student for every w in the range (w ~ U per example, given to the student as an input; replaces --guidance)"),
         SpecFlag("teacher-steps", .int(1...1_000_000), help: "fixed teacher steps N (default 256; not with --anneal)"),
         SpecFlag("anneal", .string, help: "anneal teacher steps START:END:ITERATIONS, e.g. 64:1280:5000 (not with --teacher-steps)"),
+        SpecFlag("guidance-lr-scale", .double(1e-3...1e3), help: "with --guidance-range: learning-rate multiplier of the student's guidance input MLP (default 1)"),
         SpecFlag("xvar-frac", .double(0...1), default: 0.75, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
         SpecFlag("huber", .double(0...1000), default: 1e-4, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
         SpecFlag("iterations", .int(1...10_000_000), default: 300, help: "distillation iterations"),
@@ -58,6 +59,7 @@ public struct DistillJob: JobHandler {
                 }
                 c.guidanceRange = try GuidanceRange.parse(range)
             }
+            if let scale = spec["guidance_lr_scale"]?.double { c.guidanceLearningRateScale = Float(scale) }
             if let eta = spec["xvar_frac"]?.double { c.xvarFraction = eta }
             if let huber = spec["huber"]?.double { c.huberC = huber }
             if let n = spec["iterations"]?.int { c.iterations = n }

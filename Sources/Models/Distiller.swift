@@ -102,6 +102,10 @@ public final class Distiller {
         student.isTraining = false
         let params = student.parameters
         optimizer = AdamW(parameters: params, lr: config.learningRate, weightDecay: config.weightDecay)
+        if let scale = config.guidanceLearningRateScale, let mlp = student.guidanceMLP {
+            let names = Set(mlp.parameters.map(\.name))
+            for (i, p) in params.enumerated() where names.contains(p.name) { optimizer.learningRateScales[i] = scale }
+        }
         ema = EMA(parameters: params, decay: config.emaDecay)
         lrSchedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
                                 decay: .cosine(totalSteps: config.iterations, final: config.finalLearningRate))

@@ -40,6 +40,14 @@ final class GuidanceConditionedStudentTests: XCTestCase {
                                 ("2:2", "a guidance range needs 0 ≤ LOW < HIGH, got 2.0:2.0")] {
             XCTAssertThrowsError(try GuidanceRange.parse(text)) { XCTAssertEqual("\($0)", "distillation: " + message) }
         }
+        var noRange = DistillationConfig(studentSteps: 2); noRange.guidanceLearningRateScale = 10
+        XCTAssertThrowsError(try noRange.validate()) {
+            XCTAssertEqual("\($0)", "distillation: a guidance learning-rate scale needs a guidance range")
+        }
+        var zero = rangeConfig(); zero.guidanceLearningRateScale = 0
+        XCTAssertThrowsError(try zero.validate()) {
+            XCTAssertEqual("\($0)", "distillation: the guidance learning-rate scale must be > 0, got 0.0")
+        }
         var ct = rangeConfig(); ct.mode = .ct
         XCTAssertThrowsError(try ct.validate()) {
             XCTAssertEqual("\($0)", "distillation: a guidance range needs mode cd: consistency training has no teacher to guide")
@@ -71,6 +79,11 @@ final class GuidanceConditionedStudentTests: XCTestCase {
         XCTAssertEqual(d.student.namedTensors().map(\.0), names)
         XCTAssertEqual(Set(d.ema.stateTensors().map(\.0)), Set(names.map { "ema." + $0 }), "the EMA tracks the guidance MLP")
         XCTAssertTrue(d.optimizer.stateTensors().map(\.0).contains("adamw.m.embed.guidance.fc2.weight"), "AdamW trains it")
+        XCTAssertEqual(d.optimizer.learningRateScales, [Float](repeating: 1, count: names.count))
+        var scaled = rangeConfig(); scaled.guidanceLearningRateScale = 10
+        let s = try distiller(scaled, teacher: teacher)
+        XCTAssertEqual(zip(names, s.optimizer.learningRateScales).filter { $0.1 != 1 }.map(\.0), guidanceNames)
+        XCTAssertEqual(Set(s.optimizer.learningRateScales), [1, 10])
         XCTAssertTrue(d.student.guidanceMLP!.fc2.weight.value.toArray().allSatisfy { $0 == 0 })
         XCTAssertGreaterThan(d.student.guidanceMLP!.fc1.weight.value.sumOfSquares(), 0)
 
