@@ -29,6 +29,11 @@ enum DoubleMatrix {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(rows), 1, y, Int32(n), 1, c, Int32(n))
     }
 
+    /// Upper triangle of C = X·Xᵀ for X rows×k (row-major dsyrk, beta 0): the Gram matrix of the rows.
+    static func syrk(_ x: UnsafePointer<Double>, rows: Int, k: Int, into c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(k), 1, x, Int32(k), 0, c, Int32(rows))
+    }
+
     /// (M + Mᵀ)/2: removes the rounding asymmetry of a product that is symmetric in exact arithmetic.
     static func symmetrized(_ m: [Double], n: Int) -> [Double] {
         var s = m

@@ -29,6 +29,15 @@ public struct EvaluationMetrics: Codable, Equatable {
     /// Images behind the reference statistics.
     public var referenceCount: Int?
 
+    /// KID (mean and standard deviation over its subsets) in the FID's feature space.
+    public var kid: Double?
+    public var kidStd: Double?
+    public var kidSubsets: Int?
+    public var kidSubsetSize: Int?
+    /// Seed-to-seed noise: the standard deviation of one seed's FID and KID across the seeds.
+    public var fidSeedStd: Double?
+    public var kidSeedStd: Double?
+
     public var clipScore: Double?
     public var embeddingModel: String?
     public var clipPairs: Int?
@@ -52,6 +61,16 @@ public struct EvaluationMetrics: Codable, Equatable {
         sampleCount = s.countA; referenceCount = s.countB
     }
 
+    /// Records a KID computed as `KernelInceptionDistance.score(generated:reference:…)`.
+    public mutating func record(kid s: KIDScore) {
+        kid = s.mean; kidStd = s.standardDeviation; kidSubsets = s.subsets; kidSubsetSize = s.subsetSize
+        featureExtractor = featureExtractor ?? s.extractor; featureDimension = featureDimension ?? s.dimension
+    }
+
+    public mutating func record(seedNoise n: SeedNoise) {
+        fidSeedStd = n.fidStandardDeviation; kidSeedStd = n.kidStandardDeviation
+    }
+
     public mutating func record(clip s: CLIPScoreResult) {
         clipScore = s.score; embeddingModel = s.embeddingModel; clipPairs = s.pairs
     }
@@ -69,12 +88,17 @@ public struct EvaluationMetrics: Codable, Equatable {
         guard steps >= 1 else { throw EvaluationError("\(name): steps must be at least 1, got \(steps)") }
         let numbers: [(String, Double?)] = [("guidance", guidance), ("nfe_per_image", nfePerImage),
                                             ("seconds_per_image", secondsPerImage), ("fid", fid),
-                                            ("clip_score", clipScore), ("attribute_accuracy", attributeAccuracy)]
+                                            ("clip_score", clipScore), ("attribute_accuracy", attributeAccuracy),
+                                            ("kid", kid), ("kid_std", kidStd), ("fid_seed_std", fidSeedStd),
+                                            ("kid_seed_std", kidSeedStd)]
         for case let (field, v?) in numbers where !v.isFinite {
             throw EvaluationError("\(name): \(field) is not finite (\(v))")
         }
         if fid != nil, featureExtractor == nil || sampleCount == nil {
             throw EvaluationError("\(name): a FID needs its feature extractor and sample count")
+        }
+        if kid != nil, featureExtractor == nil || kidSubsetSize == nil {
+            throw EvaluationError("\(name): a KID needs its feature extractor and subset size")
         }
         if clipScore != nil, embeddingModel == nil {
             throw EvaluationError("\(name): a CLIP score needs its embedding model")

@@ -16,8 +16,10 @@ public struct DistillJob: JobHandler {
         SpecFlag("teacher", .artifact(kind: TeacherTrainer.teacherKind), required: true, help: "the teacher artifact (name or sha256)"),
         SpecFlag("steps", .int(1...1024), required: true, help: "student sampling steps S"),
         SpecFlag("guidance", .double(0...100), default: 3, help: "guidance w of the teacher the student learns"),
+        SpecFlag("guidance-range", .string, help: "LOW:HIGH, e.g. 0:4: one student for every w in the range (w ~ U per example, given to the student as an input; replaces --guidance)"),
         SpecFlag("teacher-steps", .int(1...1_000_000), help: "fixed teacher steps N (default 256; not with --anneal)"),
         SpecFlag("anneal", .string, help: "anneal teacher steps START:END:ITERATIONS, e.g. 64:1280:5000 (not with --teacher-steps)"),
+        SpecFlag("guidance-lr-scale", .double(1e-3...1e3), help: "with --guidance-range: learning-rate multiplier of the student's guidance input MLP (default 1)"),
         SpecFlag("xvar-frac", .double(0...1), default: 0.75, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
         SpecFlag("huber", .double(0...1000), default: 1e-4, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
         SpecFlag("iterations", .int(1...10_000_000), default: 300, help: "distillation iterations"),
@@ -50,6 +52,14 @@ public struct DistillJob: JobHandler {
             case (nil, nil): break
             }
             if let w = spec["guidance"]?.double { c.guidance = w }
+            if let range = spec["guidance_range"]?.string {
+                // The flag table fills in --guidance's default, so only a changed w can be caught.
+                if let w = spec["guidance"]?.double, w != DistillationConfig(studentSteps: steps).guidance {
+                    throw fail("give either guidance (--guidance) or guidance_range (--guidance-range), not both")
+                }
+                c.guidanceRange = try GuidanceRange.parse(range)
+            }
+            if let scale = spec["guidance_lr_scale"]?.double { c.guidanceLearningRateScale = Float(scale) }
             if let eta = spec["xvar_frac"]?.double { c.xvarFraction = eta }
             if let huber = spec["huber"]?.double { c.huberC = huber }
             if let n = spec["iterations"]?.int { c.iterations = n }
@@ -102,7 +112,7 @@ public struct DistillJob: JobHandler {
             }
             distiller = try Distiller(config: config, teacher: teacher.model, teacherSHA: sha,
                                       dataset: config.openDataset(resolution: teacher.model.resolution))
-            ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w = \(config.guidance)) for \(config.iterations) iterations, batch \(config.batchSize)")
+            ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w \(config.guidanceRange.map { "~ U[\($0.lower), \($0.upper)]" } ?? "= \(config.guidance)")) for \(config.iterations) iterations, batch \(config.batchSize)")
         }
         let startIteration = distiller.iteration
 
@@ -136,9 +146,11 @@ public struct DistillJob: JobHandler {
         let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
         let sha = try ctx.putArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
         ctx.log("student stored as \(name) (\(sha.prefix(12)))")
-        return ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
-                "guidance": .double(config.guidance), "mode": .string(config.mode.rawValue),
+        var result: [String: JSON] = ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
+                "guidance": config.guidanceRange == nil ? .double(config.guidance) : .null, "mode": .string(config.mode.rawValue),
                 "teacher": .string(distiller.teacherSHA), "iterations": .int(distiller.iteration),
                 "resumed_from": .int(startIteration), "final_loss": .double(lastLoss)]
+        if let range = config.guidanceRange { result["guidance_range"] = .string(range.description) }
+        return .object(result)
     }
 }

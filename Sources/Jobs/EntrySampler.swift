@@ -61,7 +61,12 @@ struct EntrySampler {
         // A student has learned the guided teacher's trajectory: it samples with one conditional
         // pass per step, and its entry names the guidance it was distilled at.
         var guidance = entry.guidance
-        if file.studentSteps != nil {
+        if let range = file.guidanceRange {
+            // A guidance-conditioned student takes the entry's w as its input (still one pass per step).
+            guard range.contains(entry.guidance) else {
+                throw JobFailure.permanent("evaluate: entry \(entry.text): the student was distilled for w in [\(EvaluationEntry.number(range.lower)), \(EvaluationEntry.number(range.upper))], not \(EvaluationEntry.number(entry.guidance))")
+            }
+        } else if file.studentSteps != nil {
             let distilled = file.metadata["guidance"].flatMap(Double.init)
             guard distilled == entry.guidance else {
                 throw JobFailure.permanent("evaluate: entry \(entry.text): the student was distilled at w = \(distilled.map { EvaluationEntry.number($0) } ?? "?"), not \(EvaluationEntry.number(entry.guidance))")

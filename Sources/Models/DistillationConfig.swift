@@ -50,6 +50,12 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// A checkpoint every this many iterations (0: only when stopped).
     public var checkpointEvery: Int
+    /// Guidance-conditioned distillation (§5): w ~ U[lower, upper] per example, the student
+    /// takes w as an input, and `guidance` is unused. nil (omitted from the JSON): one fixed w.
+    public var guidanceRange: GuidanceRange? = nil
+    /// With a guidance range: multiplies the learning rate of the guidance MLP (`embed.guidance.*`),
+    /// which starts at zero and sees a gradient averaged over B different w. nil: 1.
+    public var guidanceLearningRateScale: Float? = nil
 
     public init(studentSteps: Int, teacherSteps: TeacherStepSchedule = .fixed(256), mode: DistillationMode = .cd,
                 guidance: Double = 3, xvarFraction: Double = 0.75, huberC: Double = 1e-4,
@@ -100,6 +106,14 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
         guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
         guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0, got \(checkpointEvery)") }
         guard !dataset.isEmpty else { throw fail("dataset must not be empty") }
+        if let range = guidanceRange {
+            try range.validate()
+            guard mode == .cd else { throw fail("a guidance range needs mode cd: consistency training has no teacher to guide") }
+        }
+        if let scale = guidanceLearningRateScale {
+            guard guidanceRange != nil else { throw fail("a guidance learning-rate scale needs a guidance range") }
+            guard scale > 0, scale.isFinite else { throw fail("the guidance learning-rate scale must be > 0, got \(scale)") }
+        }
     }
 
     /// The teacher-step schedule written `START:END:ITERATIONS` (e.g. `64:1280:5000`), the

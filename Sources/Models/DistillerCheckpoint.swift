@@ -81,11 +81,12 @@ extension Distiller {
     public static let studentKind = "student"
 
     /// Ends the run: writes the student (EMA weights as its parameters) with `kind` "student" and
-    /// metadata `student_steps` (S), `guidance`, `mode`, `teacher_sha`, `teacher_steps` (the
-    /// schedule as JSON), `distillation` (the config) and `iterations_done`.
+    /// metadata `student_steps` (S), `guidance` (the fixed w) or `guidance_range` (`LOW:HIGH`,
+    /// for a guidance-conditioned student), `mode`, `teacher_sha`, `teacher_steps` (the schedule
+    /// as JSON), `distillation` (the config) and `iterations_done`.
     public func writeStudent(to url: URL) throws {
         let schedule = String(decoding: try JSONEncoder().encode(config.teacherSteps), as: UTF8.self)
-        try ModelFile.write(student, tensors: ema.shadowTensors(), kind: Self.studentKind, extraMetadata: [
+        var metadata = [
             "student_steps": String(config.studentSteps),
             "guidance": String(config.guidance),
             "mode": config.mode.rawValue,
@@ -93,7 +94,12 @@ extension Distiller {
             "teacher_steps": schedule,
             "distillation": config.jsonString(),
             "iterations_done": String(iteration),
-        ], to: url)
+        ]
+        if let range = config.guidanceRange {
+            metadata["guidance"] = nil
+            metadata["guidance_range"] = range.description
+        }
+        try ModelFile.write(student, tensors: ema.shadowTensors(), kind: Self.studentKind, extraMetadata: metadata, to: url)
     }
 }
 
@@ -103,4 +109,7 @@ extension ModelFile {
         guard kind == Distiller.studentKind else { return nil }
         return metadata["student_steps"].flatMap(Int.init).flatMap { $0 >= 1 ? $0 : nil }
     }
+
+    /// The guidance range of a guidance-conditioned student (from its model config), nil otherwise.
+    public var guidanceRange: GuidanceRange? { model.guidanceRange }
 }

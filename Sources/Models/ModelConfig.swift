@@ -72,6 +72,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var text: TextEncoderConfig
     public var uvit: UViTConfig
     public var schedule: CosineSchedule
+    /// Set only for a guidance-conditioned student (see GuidanceInput.swift); nil is omitted from
+    /// the JSON, so every other model's config reads and writes exactly as before.
+    public var guidanceInput: GuidanceInputConfig? = nil
 
     public init(preset: String, text: TextEncoderConfig, uvit: UViTConfig, schedule: CosineSchedule = CosineSchedule()) {
         self.preset = preset; self.text = text; self.uvit = uvit; self.schedule = schedule
