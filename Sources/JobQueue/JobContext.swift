@@ -130,6 +130,11 @@ public final class JobContext {
         } catch {}
     }
 
+    /// This job's history so far (e.g. the best validation figure before a resume).
+    public func history() throws -> [JobStore.HistoryPoint] {
+        try handle.with { try JobStore($0).history(job.id) }
+    }
+
     // MARK: checkpoints
 
     /// Records that the artifact `artifact` (a sha256 from `putArtifact`) holds the state after

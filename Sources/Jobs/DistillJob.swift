@@ -29,13 +29,14 @@ public struct DistillJob: JobHandler {
         SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
         SpecFlag("checkpoint-every", .int(0...10_000_000), default: 50, help: "iterations between checkpoints (0: only when stopped)"),
         SpecFlag("name", .outputName(prefix: false), help: "artifact name of the student (default student-<job id>)"),
-    ]
+    ] + TrainingValidation.flags
 
     public init() {}
 
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
         _ = try config(spec)
+        try TrainingValidation.check(spec, kind: kind)
     }
 
     /// The spec as a validated `DistillationConfig` (the dataset is the default until the
@@ -115,6 +116,22 @@ public struct DistillJob: JobHandler {
             ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w \(config.guidanceRange.map { "~ U[\($0.lower), \($0.upper)]" } ?? "= \(config.guidance)")) for \(config.iterations) iterations, batch \(config.batchSize)")
         }
         let startIteration = distiller.iteration
+        let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
+        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: distiller.student.resolution,
+                                                outputName: name, outputKind: Distiller.studentKind, keepBest: true)
+        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
+        var latestValidation: [String: JSON] = [:]
+        /// The EMA student on the validation prompts (w = 3, or the nearest w of a range).
+        func validate() throws {
+            guard var v = validation, v.isDue(distiller.iteration, total: config.iterations) else { return }
+            try distiller.writeStudent(to: snapshotFile)
+            latestValidation = try v.validate(ctx: ctx, iteration: distiller.iteration, snapshot: snapshotFile) { model, file, prompts, seed in
+                let w = file.guidanceRange.map { min(max(3, $0.lower), $0.upper) } ?? 0
+                return try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .student, steps: config.studentSteps,
+                                                      guidance: w, xvar: nil, studentSteps: file.studentSteps)
+            }
+            validation = v
+        }
 
         func checkpoint() throws {
             try distiller.saveCheckpoint(to: checkpointFile)
@@ -130,8 +147,9 @@ public struct DistillJob: JobHandler {
                 let teacherSteps = config.effectiveTeacherSteps(atIteration: distiller.iteration)
                 lastLoss = try distiller.step()
                 let p = meter.record(iteration: distiller.iteration, loss: lastLoss)
+                try validate()
                 ctx.progress(iteration: distiller.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)])
+                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)].merging(latestValidation) { a, _ in a })
                 if config.checkpointEvery > 0, distiller.iteration % config.checkpointEvery == 0, distiller.iteration < config.iterations {
                     try checkpoint()
                 }
@@ -143,7 +161,6 @@ public struct DistillJob: JobHandler {
 
         let studentFile = work.url.appendingPathComponent("student.safetensors")
         try distiller.writeStudent(to: studentFile)
-        let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
         let sha = try ctx.putArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
         ctx.log("student stored as \(name) (\(sha.prefix(12)))")
         var result: [String: JSON] = ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
