@@ -1,7 +1,8 @@
 import Foundation
 
-/// A self-contained HTML page for one evaluation: the metrics table (with each FID's feature
-/// extractor and sample counts and each CLIP score's embedding model), the FID plot inlined as
+/// A self-contained HTML page for one evaluation: how the scores were measured (each FID's
+/// feature extractor and sample counts, each CLIP score's embedding model) stated once above
+/// the metrics table — a column of its own only where rows differ — the FID plot inlined as
 /// SVG, and seed-matched grids referenced as `<img>` by relative path. All text is escaped; the
 /// page needs nothing but the grid images beside it.
 public struct HTMLReport {
@@ -89,22 +90,29 @@ public struct HTMLReport {
         let e = Markup.escape
         func num(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "—" }
         func int(_ v: Int?) -> String { v.map(String.init) ?? "—" }
-        let headers = ["model", "kind", "sampler", "steps", "guidance", "NFE / image", "FID", "feature extractor",
-                       "samples (generated / reference)", "CLIP score", "embedding model", "attribute accuracy",
-                       "seconds / image", "artifact"]
-        var t = "<table class=\"metrics\">\n<tr>" + headers.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+        func samples(_ m: EvaluationMetrics) -> String {
+            m.sampleCount == nil && m.referenceCount == nil ? "—" : "\(int(m.sampleCount)) / \(int(m.referenceCount))"
+        }
+        // (header, text column?, cell, provenance?): a provenance column appears only when its
+        // value differs between rows; otherwise the sentence above the table says it once.
+        let columns: [(String, Bool, (EvaluationMetrics) -> String, Bool)] = [
+            ("model", true, { $0.model }, false), ("family", true, { $0.kind }, false), ("sampler", true, { $0.sampler }, false),
+            ("steps", false, { String($0.steps) }, false), ("guidance", false, { Markup.number($0.guidance) }, false),
+            ("NFE / image", false, { $0.nfePerImage.map { Markup.number($0) } ?? "—" }, false),
+            ("FID", false, { num($0.fid, "%.2f") }, false),
+            ("feature extractor", true, { $0.featureExtractor ?? "—" }, true),
+            ("samples (generated / reference)", false, samples, true),
+            ("CLIP score", false, { num($0.clipScore, "%.2f") }, false),
+            ("embedding model", true, { $0.embeddingModel ?? "—" }, true),
+            ("attribute accuracy", false, { num($0.attributeAccuracy.map { $0 * 100 }, "%.1f%%") }, false),
+            ("seconds / image", false, { num($0.secondsPerImage, "%.3g") }, false),
+            ("artifact", true, { $0.artifact ?? "—" }, false),
+        ]
+        let shown = columns.filter { c in !c.3 || Set(metrics.entries.map(c.2)).count > 1 }
+        var t = "<table class=\"metrics\">\n<tr>" + shown.map { "<th>\(e($0.0))</th>" }.joined() + "</tr>\n"
         for m in metrics.entries {
-            let samples = m.sampleCount == nil && m.referenceCount == nil ? "—" : "\(int(m.sampleCount)) / \(int(m.referenceCount))"
-            let cells: [(String, Bool)] = [
-                (m.model, true), (m.kind, true), (m.sampler, true), (String(m.steps), false),
-                (Markup.number(m.guidance), false), (m.nfePerImage.map { Markup.number($0) } ?? "—", false),
-                (num(m.fid, "%.2f"), false), (m.featureExtractor ?? "—", true), (samples, false),
-                (num(m.clipScore, "%.2f"), false), (m.embeddingModel ?? "—", true),
-                (num(m.attributeAccuracy.map { $0 * 100 }, "%.1f%%"), false),
-                (num(m.secondsPerImage, "%.3g"), false), (m.artifact ?? "—", true),
-            ]
             t += m.fidIsRankDeficient ? "<tr class=\"warn\">" : "<tr>"
-            t += cells.map { $0.1 ? "<td class=\"text\">\(e($0.0))</td>" : "<td>\(e($0.0))</td>" }.joined() + "</tr>\n"
+            t += shown.map { c in c.1 ? "<td class=\"text\">\(e(c.2(m)))</td>" : "<td>\(e(c.2(m)))</td>" }.joined() + "</tr>\n"
         }
         return t + "</table>\n"
     }

@@ -20,7 +20,7 @@ public struct EvaluateJob: JobHandler {
     public static let flags: [SpecFlag] = [
         SpecFlag("evaluator", .string, required: true, help: "the evaluator artifact (name or sha256, kind evaluator)"),
         SpecFlag("entries", .strings, required: true,
-                 help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|"))"),
+                 help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|")); a student's S and w come from its file and may be left out (student-7)"),
         SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
         SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
@@ -50,11 +50,30 @@ public struct EvaluateJob: JobHandler {
                 case nil: fail("entry '\(text)': no model artifact '\(entry.model)' (see mscm-ctl artifacts list)")
                 case let info? where !EvaluationEntry.modelKinds.contains(info.kind):
                     fail("entry '\(text)': artifact '\(entry.model)' has kind \(info.kind), not teacher or student")
-                default: break
+                case let info?:
+                    // The entry against the file: a student's S and w are in its header, so a
+                    // contradiction is refused here (and at `schedule add`), not every period at run time.
+                    do { _ = try resolve(entry, info: info, artifacts: artifacts) } catch { "\(error)".split(separator: "\n").forEach { fail(String($0)) } }
                 }
             }
         }
         if !problems.isEmpty { throw JobFailure.permanent(problems.joined(separator: "\n")) }
+    }
+
+    /// The entry with its fields filled in and checked against the model (see
+    /// `EvaluationEntry.resolved`). A student's S and w are read from its file's header when the
+    /// catalog can read files; a catalog that cannot leaves student entries to the job.
+    static func resolve(_ entry: EvaluationEntry, info: ArtifactInfo, artifacts: ArtifactCatalog) throws -> EvaluationEntry? {
+        guard info.kind == Distiller.studentKind else { return try entry.resolved(student: nil) }
+        guard let source = artifacts as? ModelHeaderSource else { return nil }
+        let header = try source.modelHeader(info)
+        guard header.kind == Distiller.studentKind else {
+            throw EvaluationEntry.EntryErrors(["entry '\(entry.written)': artifact '\(entry.model)' is stored as a student but its file is \(ModelHeader.describe(header.kind))"])
+        }
+        guard let student = header.student else {
+            throw EvaluationEntry.EntryErrors(["entry '\(entry.written)': student '\(entry.model)' records no valid student_steps and guidance"])
+        }
+        return try entry.resolved(student: student)
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
@@ -94,15 +113,17 @@ public struct EvaluateJob: JobHandler {
         var sampler = EntrySampler(ctx: ctx, work: work, resolution: r, prompts: prompts, seeds: seeds, firstSeed: firstSeed,
                                    totalEntries: entries.count)
         var metrics: [EvaluationMetrics] = []
+        var references: Set<String> = []
         var pictures: [[[RGBImage]]] = []  // [entry][prompt][seed]
         for (i, entry) in entries.enumerated() {
             let drawn = try sampler.draw(entry, index: i)
+            if drawn.isReference { references.insert(drawn.series) }
             let rows = Array(0..<seeds).flatMap { _ in scenes }
             let allPrompts = Array(0..<seeds).flatMap { _ in prompts }
             let scores = try GeneratedSetScores.compute(evaluator, images: drawn.images, prompts: allPrompts, scenes: rows,
                                                         reference: referenceStats, extractor: extractor, embeddingModel: embeddingModel)
             var m = EvaluationMetrics(model: drawn.label, artifact: drawn.artifact, kind: drawn.series,
-                                      sampler: entry.sampler.rawValue, steps: entry.steps, guidance: entry.guidance,
+                                      sampler: drawn.entry.sampler!.rawValue, steps: drawn.entry.steps!, guidance: drawn.entry.guidance!,
                                       nfePerImage: drawn.nfePerImage, secondsPerImage: drawn.secondsPerImage)
             m.record(fid: scores.fid)
             m.record(clip: scores.clip)
@@ -119,7 +140,7 @@ public struct EvaluateJob: JobHandler {
         let report = EvaluationReport(
             name: reportName, jobID: ctx.id, prompts: prompts, seeds: (0..<seeds).map { firstSeed + UInt64($0) },
             metrics: MetricsDocument(title: "mscm evaluation \(reportName)", entries: metrics),
-            entryLabels: metrics.map(\.model), pictures: pictures, realPictures: realRows,
+            entryLabels: metrics.map(\.model), referenceKinds: references, pictures: pictures, realPictures: realRows,
             notes: Self.notes(evaluator: evaluator, evaluatorName: evaluatorInfo.name, prompts: prompts.count, seeds: seeds,
                               referenceCount: reference.shape[0]))
         let published = try report.publish(ctx: ctx, scratch: work.url)

@@ -14,6 +14,8 @@ struct EvaluationReport {
     let seeds: [UInt64]
     let metrics: MetricsDocument
     let entryLabels: [String]
+    /// Plot series drawn as horizontal reference lines (the teachers' aDDIM runs).
+    let referenceKinds: Set<String>
     /// [entry][prompt][seed].
     let pictures: [[[RGBImage]]]
     /// [prompt][seed]: real renders, shown as each grid's first row.
@@ -51,7 +53,7 @@ struct EvaluationReport {
             written.append(path)
             gridRefs.append(HTMLReport.Grid(caption: prompt, path: path))
         }
-        let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: [])
+        let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: referenceKinds)
         let html = HTMLReport(metrics: metrics, plot: plot, grids: gridRefs, notes: notes)
         for url in try html.write(to: directory) { written.append(url.lastPathComponent) }
         return written
