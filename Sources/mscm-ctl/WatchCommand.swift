@@ -39,7 +39,7 @@ let watchCommand = Command(
             case .succeeded:
                 // A long result (an evaluation's metrics) is for `status --json`, not the terminal.
                 let result = j.result?.serialized ?? ""
-                print(terminalLine("job \(id) succeeded" + (result.isEmpty ? "" : result.count <= 400 ? ": \(result)" : " (result: mscm-ctl status \(id) --json)"), width: nil))
+                print(terminalLine("job \(id) succeeded" + (result.isEmpty ? "" : result.count <= 400 ? ": \(result)" : " (result: mscm-ctl status \(id) --json)"), width: width))
             case .failed: throw UsageError("job \(id) failed: \(TerminalText.escaped(j.error ?? "unknown error"))")
             default: throw UsageError("job \(id) was cancelled")
             }

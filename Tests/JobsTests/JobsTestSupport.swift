@@ -58,6 +58,8 @@ class ScratchTestCase: XCTestCase {
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = scratch.url
+        // Output is fitted to $COLUMNS when set; the tests choose it themselves.
+        env["COLUMNS"] = nil
         return env
     }
 
@@ -86,10 +88,15 @@ class ScratchTestCase: XCTestCase {
 
     /// Runs `mscm-ctl args…` to completion: (exit status, stdout, stderr).
     func ctl(_ args: String...) throws -> (status: Int32, out: String, err: String) {
+        try runProgram("mscm-ctl", args)
+    }
+
+    /// Runs one of the built executables with `args` (and `environment` plus `extra`).
+    func runProgram(_ program: String, _ args: [String], extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
-        p.executableURL = try executable("mscm-ctl")
+        p.executableURL = try executable(program)
         p.arguments = args
-        p.environment = environment
+        p.environment = environment.merging(extra) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
