@@ -108,7 +108,8 @@ public struct HTMLReport {
             ("seconds / image", false, { num($0.secondsPerImage, "%.3g") }, false),
             ("artifact", true, { $0.artifact ?? "—" }, false),
         ]
-        let shown = columns.filter { c in !c.3 || Set(metrics.entries.map(c.2)).count > 1 }
+        // Rows without the score ("—") do not count as differing.
+        let shown = columns.filter { c in !c.3 || Set(metrics.entries.map(c.2).filter { $0 != "—" }).count > 1 }
         var t = "<table class=\"metrics\">\n<tr>" + shown.map { "<th>\(e($0.0))</th>" }.joined() + "</tr>\n"
         for m in metrics.entries {
             t += m.fidIsRankDeficient ? "<tr class=\"warn\">" : "<tr>"

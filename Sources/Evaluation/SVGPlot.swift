@@ -102,10 +102,14 @@ public struct LinePlot {
             s += "<text x=\"\(x)\" y=\"\(c(L.bottom + 18))\" text-anchor=\"middle\">\(e(Markup.number(t)))</text>\n"
         }
         s += "</g>\n<g class=\"y-ticks\">\n"
+        // As many decimals as the tick spacing needs, so neighbouring ticks never read alike.
+        let spacing = L.yTicks.count > 1 ? abs(L.yTicks[1] - L.yTicks[0]) : 1
+        let decimals = logBase10Y || spacing >= 1 ? 0 : min(10, Int(ceil(-log10(spacing) - 1e-9)))
+        func yTickLabel(_ t: Double) -> String { decimals == 0 ? Markup.number(t) : String(format: "%.\(decimals)f", t) }
         for t in L.yTicks {
             let y = c(L.py(t))
             s += "<line x1=\"\(c(L.left))\" y1=\"\(y)\" x2=\"\(c(L.right))\" y2=\"\(y)\" stroke=\"#e4e4e4\"/>"
-            s += "<text x=\"\(c(L.left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(e(Markup.number(t)))</text>\n"
+            s += "<text x=\"\(c(L.left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(e(yTickLabel(t)))</text>\n"
         }
         s += "</g>\n"
         s += "<rect class=\"plot-area\" x=\"\(c(L.left))\" y=\"\(c(L.top))\" width=\"\(c(L.right - L.left))\" height=\"\(c(L.bottom - L.top))\" fill=\"none\" stroke=\"#333333\"/>\n"

@@ -76,7 +76,10 @@ public enum TerminalText {
     /// (at most a third of the word's length, and at least 1), or one starting with `word`.
     public static func nearest(_ word: String, among candidates: [String]) -> String? {
         let scored = candidates.map { ($0, editDistance(word, $0)) }.sorted { $0.1 < $1.1 }
-        if let best = scored.first, best.1 <= max(1, word.count / 3), best.1 < word.count { return best.0 }
+        // Two equally near candidates: no guess is better than a coin toss.
+        if let best = scored.first, best.1 <= max(1, word.count / 3), best.1 < word.count {
+            return scored.count > 1 && scored[1].1 == best.1 ? nil : best.0
+        }
         let prefixed = candidates.filter { $0.hasPrefix(word) }
         return word.count >= 2 && prefixed.count == 1 ? prefixed[0] : nil
     }

@@ -40,6 +40,7 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertEqual(TerminalText.nearest("jsn", among: flags), "json")
         XCTAssertNil(TerminalText.nearest("colour", among: flags))
         XCTAssertNil(TerminalText.nearest("x", among: flags))
+        XCTAssertNil(TerminalText.nearest("nightly-9", among: ["nightly-3", "nightly-4"]), "a tie is no suggestion")
         XCTAssertEqual(TerminalText.editDistance("list", "lsit"), 1)
         XCTAssertEqual(TerminalText.editDistance("kitten", "sitting"), 3)
     }
