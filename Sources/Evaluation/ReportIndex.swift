@@ -62,12 +62,15 @@ public enum ReportHistory {
         return "best FID \(fid(b.fid!)) (\(b.model))"
     }
 
-    /// "3 of 4 entries better, FID −12.5 on average" — or what else describes the change.
+    /// "2 better, 1 worse, 1 unchanged; FID −12.5 on average", "all 4 unchanged", or "no entry in common".
     public static func changeSummary(_ changes: [Change]) -> String {
         guard !changes.isEmpty else { return "no entry in common" }
-        let better = changes.filter { $0.delta < 0 }.count
+        let better = changes.filter { $0.delta < 0 }.count, worse = changes.filter { $0.delta > 0 }.count
+        let same = changes.count - better - worse
+        if same == changes.count { return "all \(same) unchanged" }
         let mean = changes.map(\.delta).reduce(0, +) / Double(changes.count)
-        return "\(better) of \(changes.count) entries better, FID \(signed(mean)) on average"
+        let parts = [better > 0 ? "\(better) better" : nil, worse > 0 ? "\(worse) worse" : nil, same > 0 ? "\(same) unchanged" : nil]
+        return parts.compactMap { $0 }.joined(separator: ", ") + "; FID \(signed(mean)) on average"
     }
 
     static func fid(_ v: Double) -> String { String(format: "%.1f", v) }

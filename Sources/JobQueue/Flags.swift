@@ -152,13 +152,14 @@ public struct Command {
     /// (`mscm-ctl schedule add NAME … | schedule list [--json] | schedule remove NAME`): each
     /// subcommand with its own usage line. Empty for a command without subcommands.
     public var subcommands: [(name: String, usage: String)] {
+        // Alternatives are separated by " | " outside brackets, or stand on lines of their own.
         var alternatives: [String] = [], depth = 0, current = ""
         let chars = Array(usage)
         var i = 0
         while i < chars.count {
             let ch = chars[i]
             if "([".contains(ch) { depth += 1 } else if ")]".contains(ch) { depth -= 1 }
-            if depth == 0, ch == "|", i > 0, chars[i - 1] == " ", i + 1 < chars.count, chars[i + 1] == " " {
+            if ch == "\n" || (depth == 0 && ch == "|" && i > 0 && chars[i - 1] == " " && i + 1 < chars.count && chars[i + 1] == " ") {
                 alternatives.append(current.trimmingCharacters(in: .whitespaces)); current = ""
             } else {
                 current.append(ch)
@@ -166,6 +167,7 @@ public struct Command {
             i += 1
         }
         alternatives.append(current.trimmingCharacters(in: .whitespaces))
+        alternatives = alternatives.filter { !$0.isEmpty }
         guard alternatives.count >= 2 else { return [] }
         var out: [(String, String)] = []
         for alt in alternatives {

@@ -24,7 +24,7 @@ public struct EvaluateJob: JobHandler {
         SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
         SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
-        SpecFlag("name", .string, help: "report name; artifacts are named <name>-<job id>/… (default report)"),
+        SpecFlag("name", .string, help: "report name; artifacts are named <name>-<job id>/… (default: the schedule's name, else report)"),
     ]
 
     public init() {}
@@ -39,7 +39,8 @@ public struct EvaluateJob: JobHandler {
             case nil: fail("'evaluator': no artifact '\(ref)' (see mscm-ctl artifacts list)")
             case let info? where info.kind != EvaluatorFile.kind:
                 fail("'evaluator': artifact '\(ref)' has kind \(info.kind), not \(EvaluatorFile.kind)")
-            default: break
+            default:
+                if let problem = try ModelHeader.mismatch(ref, expected: EvaluatorFile.kind, artifacts: artifacts) { fail("'evaluator': \(problem)") }
             }
         }
         for text in spec["entries"]?.array?.compactMap(\.string) ?? [] {
@@ -64,7 +65,12 @@ public struct EvaluateJob: JobHandler {
     /// `EvaluationEntry.resolved`). A student's S and w are read from its file's header when the
     /// catalog can read files; a catalog that cannot leaves student entries to the job.
     static func resolve(_ entry: EvaluationEntry, info: ArtifactInfo, artifacts: ArtifactCatalog) throws -> EvaluationEntry? {
-        guard info.kind == Distiller.studentKind else { return try entry.resolved(student: nil) }
+        guard info.kind == Distiller.studentKind else {
+            if let problem = try ModelHeader.mismatch(entry.model, expected: info.kind, artifacts: artifacts) {
+                throw EvaluationEntry.EntryErrors(["entry '\(entry.written)': \(problem)"])
+            }
+            return try entry.resolved(student: nil)
+        }
         guard let source = artifacts as? ModelHeaderSource else { return nil }
         let header = try source.modelHeader(info)
         guard header.kind == Distiller.studentKind else {
@@ -85,7 +91,8 @@ public struct EvaluateJob: JobHandler {
             }
         }
         let seeds = spec["seeds"]?.int ?? 4, firstSeed = UInt64(spec["seed"]?.int ?? 0)
-        let reportName = "\(spec["name"]?.string ?? "report")-\(ctx.id)"
+        // A scheduled evaluation is named after its schedule, so its reports form one series.
+        let reportName = "\(spec["name"]?.string ?? ctx.job.scheduleName ?? "report")-\(ctx.id)"
         let work = try TemporaryDirectory(prefix: "evaluate-\(ctx.id)")
 
         // The judge.

@@ -64,7 +64,7 @@ public struct ModelHeader: Equatable, Sendable {
         switch kind {
         case "teacher"?: return "a teacher model (made by train-teacher)"
         case "student"?: return "a student model (made by distill)"
-        case "evaluator"?: return "an evaluator (made by train-evaluator), not a model to sample"
+        case "evaluator"?: return "an evaluator (made by train-evaluator)"
         case "teacher-checkpoint"?: return "a teacher training checkpoint"
         case "distill-checkpoint"?: return "a distillation checkpoint, not a finished student"
         case let k?: return "a file of kind '\(TerminalText.escaped(k))', not an mscm model"
@@ -77,6 +77,18 @@ public struct ModelHeader: Equatable, Sendable {
 /// test's catalog need not, and then the checks that need the file wait for the job).
 public protocol ModelHeaderSource {
     func modelHeader(_ info: ArtifactInfo) throws -> ModelHeader
+}
+
+extension ModelHeader {
+    /// At submit: the artifact `ref`'s file must really be of `kind` (an artifact imported with
+    /// the wrong `--kind` would otherwise fail only when the job runs). Nil when it is, or when
+    /// the catalog cannot read files; else the problem, one line.
+    public static func mismatch(_ ref: String, expected kind: String, artifacts: ArtifactCatalog) throws -> String? {
+        guard let source = artifacts as? ModelHeaderSource, let info = try artifacts.info(ref), info.kind == kind else { return nil }
+        let header: ModelHeader
+        do { header = try source.modelHeader(info) } catch { return "artifact '\(ref)': \(error)" }
+        return header.kind == kind ? nil : "artifact '\(ref)' is stored as a \(kind) but its file is \(describe(header.kind))"
+    }
 }
 
 extension ArtifactStore: ModelHeaderSource {

@@ -24,7 +24,9 @@ final class ReportIndexTests: XCTestCase {
         let c = ReportHistory.changes(all[2], since: all[0])
         XCTAssertEqual(c.map(\.model), ["s4", "s8"])
         XCTAssertEqual(c.map(\.delta), [-10, 5])
-        XCTAssertEqual(ReportHistory.changeSummary(c), "1 of 2 entries better, FID −2.5 on average")
+        XCTAssertEqual(ReportHistory.changeSummary(c), "1 better, 1 worse; FID −2.5 on average")
+        XCTAssertEqual(ReportHistory.changeSummary(c + [.init(model: "x", before: 3, after: 3)]), "1 better, 1 worse, 1 unchanged; FID −1.7 on average")
+        XCTAssertEqual(ReportHistory.changeSummary([.init(model: "x", before: 3, after: 3)]), "all 1 unchanged")
         XCTAssertEqual(ReportHistory.changeSummary([]), "no entry in common")
         XCTAssertEqual(ReportHistory.headline(all[2]), "best FID 150.0 (s16)")
     }
@@ -39,7 +41,7 @@ final class ReportIndexTests: XCTestCase {
         XCTAssertEqual(rows.map { $0.attributes["data-name"]! }, ["odd <name> & co-6", "nightly-5", "nightly-3"],
                        "series with the newest report first, then newest first within a series")
         XCTAssertEqual(page.all("a").map { $0.attributes["href"]! }, ["odd <name> & co-6/index.html", "nightly-5/index.html", "nightly-3/index.html"])
-        XCTAssertTrue(rows[1].allText.contains("1 of 1 entries better, FID −10.0 on average (since nightly-3)"), rows[1].allText)
+        XCTAssertTrue(rows[1].allText.contains("1 better; FID −10.0 on average (since nightly-3)"), rows[1].allText)
         XCTAssertTrue(rows[1].allText.contains("s4: 200.0 → 190.0 (−10.0)"), rows[1].allText)
         XCTAssertTrue(rows[2].allText.contains("first of its series"))
         XCTAssertEqual(page.all("h2").map(\.allText), ["odd <name> & co", "nightly"])

@@ -56,6 +56,9 @@ final class FlagsTests: XCTestCase {
         XCTAssertEqual(schedule.subcommands.map(\.name), ["add", "list", "remove"])
         XCTAssertEqual(schedule.subcommands.map(\.usage), ["mscm-ctl schedule add NAME (--every D | --daily-at HH:MM) [flags]",
                                                           "mscm-ctl schedule list [--json]", "mscm-ctl schedule remove NAME"])
+        let dataset = Command(name: "dataset", summary: "d", usage: "mscm-ctl dataset preview --out FILE\n       mscm-ctl dataset prompts --out DIR",
+                              flags: []) { _ in }
+        XCTAssertEqual(dataset.subcommands.map(\.usage), ["mscm-ctl dataset preview --out FILE", "mscm-ctl dataset prompts --out DIR"])
         let list = Command(name: "list", summary: "l", usage: "mscm-ctl list [--state S] [--json]", flags: []) { _ in }
         XCTAssertTrue(list.subcommands.isEmpty)
         let status = Command(name: "status", summary: "s", usage: "mscm-ctl status JOB [--json]", flags: []) { _ in }

@@ -135,7 +135,7 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertEqual(listed.status, 0, listed.err)
         let lines = listed.out.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 4, listed.out)
-        XCTAssertTrue(lines[1].hasPrefix("nightly-\(n2)  \(n2)") && lines[1].contains("entries better") && lines[1].contains("(since nightly-\(n1))"), lines[1])
+        XCTAssertTrue(lines[1].hasPrefix("nightly-\(n2)  \(n2)") && lines[1].contains(" on average") && lines[1].contains("(since nightly-\(n1))"), lines[1])
         XCTAssertTrue(lines[2].hasPrefix("nightly-\(n1)") && lines[2].hasSuffix("first of its series"), lines[2])
         XCTAssertTrue(lines[3].hasPrefix("report-\(id)") && lines[3].contains("best FID"), lines[3])
         listed = try ctl("report", "list", "--json")
@@ -211,7 +211,14 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertTrue(r.out.hasPrefix("wrote \(png.path) (40 prompt(s) × 1 seed(s)"), r.out)
         r = try ctl("sample", "--model", evaluatorFile.path, "--prompt", "x", "--out", png.path)
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.err, "mscm-ctl sample: \(evaluatorFile.path) is an evaluator (made by train-evaluator), not a model to sample; --model takes a teacher or a student\n")
+        XCTAssertEqual(r.err, "mscm-ctl sample: \(evaluatorFile.path) is an evaluator (made by train-evaluator); --model takes a teacher or a student\n")
+
+        // At submit, an artifact whose file is not what its kind says is refused in one line.
+        XCTAssertEqual(try ctl("artifacts", "import", evaluatorFile.path, "--name", "fake-teacher", "--kind", "teacher").status, 0)
+        r = try ctl("submit", "distill", "--teacher", "fake-teacher", "--steps", "4")
+        XCTAssertEqual(r.err, "mscm-ctl submit: distill spec: 'teacher': artifact 'fake-teacher' is stored as a teacher but its file is an evaluator (made by train-evaluator)\n")
+        r = try ctl("submit", "evaluate", "--evaluator", "judge", "--entries", "fake-teacher:ddim:4:0")
+        XCTAssertEqual(r.err, "mscm-ctl submit: evaluate spec: entry 'fake-teacher:ddim:4:0': artifact 'fake-teacher' is stored as a teacher but its file is an evaluator (made by train-evaluator)\n")
         r = try ctl("sample", "--model", png.path, "--prompt", "x", "--out", png.path)
         XCTAssertEqual(r.err, "mscm-ctl sample: \(png.path): not a safetensors file\n")
     }
