@@ -182,5 +182,7 @@ final class CtlTests: ScratchTestCase {
         for line in r.out.split(separator: "\n") { XCTAssertLessThanOrEqual(line.count, 40, String(line)) }
         r = try ctl("status", String(quick))
         XCTAssertTrue(r.out.contains("attempted by w\\e[31m"), r.out)
+        r = try ctl("logs", String(quick))
+        XCTAssertTrue(r.out.contains("[running on w\\e[31m]") && !r.out.contains("\u{1B}"), r.out)
     }
 }
