@@ -17,6 +17,9 @@ public struct HTMLReport {
     public var plot: LinePlot?
     public var grids: [Grid]
     public var notes: [String]
+    /// The previous report of the same series (its name and metrics): the page then shows each
+    /// entry's FID then and now.
+    public var previous: (name: String, metrics: MetricsDocument)?
 
     public init(metrics: MetricsDocument, plot: LinePlot? = nil, grids: [Grid] = [], notes: [String] = []) {
         self.metrics = metrics; self.plot = plot; self.grids = grids; self.notes = notes
@@ -49,6 +52,7 @@ public struct HTMLReport {
         h += provenance()
         if !notes.isEmpty { h += "<ul class=\"notes\">\n" + notes.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n" }
         h += table()
+        h += changeSection()
         if let plot {
             h += "<h2>FID against sampling steps</h2>\n<div class=\"plot\">\n" + plot.svg(standalone: false) + "</div>\n"
         }
@@ -84,6 +88,21 @@ public struct HTMLReport {
             lines.append("Highlighted rows have no more samples than feature dimensions: their covariance is rank-deficient and their FID is unreliable.")
         }
         return lines.isEmpty ? "" : "<p class=\"provenance\">" + lines.map(e).joined(separator: "<br/>\n") + "</p>\n"
+    }
+
+    /// "Change since <previous>": the summary, then FID before and now for each entry both have.
+    private func changeSection() -> String {
+        guard let previous else { return "" }
+        let e = Markup.escape
+        let changes = ReportHistory.changes(metrics, since: previous.metrics)
+        var h = "<h2>Change since \(e(previous.name))</h2>\n<p class=\"change-summary\">\(e(ReportHistory.changeSummary(changes))).</p>\n"
+        guard !changes.isEmpty else { return h }
+        h += "<table class=\"changes\">\n<tr><th>model</th><th>FID in \(e(previous.name))</th><th>FID now</th><th>change</th></tr>\n"
+        for c in changes {
+            h += "<tr><td class=\"text\">\(e(c.model))</td><td>\(String(format: "%.2f", c.before))</td><td>\(String(format: "%.2f", c.after))</td>"
+            h += "<td>\(e((c.delta < 0 ? "−" : "+") + String(format: "%.2f", abs(c.delta))))</td></tr>\n"
+        }
+        return h + "</table>\n"
     }
 
     private func table() -> String {

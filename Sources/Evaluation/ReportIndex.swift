@@ -43,9 +43,13 @@ public enum ReportHistory {
     }
 
     public static func changes(_ report: Report, since previous: Report) -> [Change] {
+        changes(report.metrics, since: previous.metrics)
+    }
+
+    public static func changes(_ current: MetricsDocument, since previous: MetricsDocument) -> [Change] {
         var before: [String: Double] = [:]
-        for m in previous.metrics.entries { if let f = m.fid { before[m.model] = f } }
-        return report.metrics.entries.compactMap { m in
+        for m in previous.entries { if let f = m.fid { before[m.model] = f } }
+        return current.entries.compactMap { m in
             guard let f = m.fid, let b = before[m.model] else { return nil }
             return Change(model: m.model, before: b, after: f)
         }

@@ -92,7 +92,8 @@ public struct EvaluateJob: JobHandler {
         }
         let seeds = spec["seeds"]?.int ?? 4, firstSeed = UInt64(spec["seed"]?.int ?? 0)
         // A scheduled evaluation is named after its schedule, so its reports form one series.
-        let reportName = "\(spec["name"]?.string ?? ctx.job.scheduleName ?? "report")-\(ctx.id)"
+        let series = spec["name"]?.string ?? ctx.job.scheduleName ?? "report"
+        let reportName = "\(series)-\(ctx.id)"
         let work = try TemporaryDirectory(prefix: "evaluate-\(ctx.id)")
 
         // The judge.
@@ -144,12 +145,14 @@ public struct EvaluateJob: JobHandler {
         }
 
         let realRows = (0..<prompts.count).map { j in (0..<seeds).map { k in RGBImage(tensor: reference.slice(k * prompts.count + j, k * prompts.count + j + 1)) } }
-        let report = EvaluationReport(
+        var report = EvaluationReport(
             name: reportName, jobID: ctx.id, prompts: prompts, seeds: (0..<seeds).map { firstSeed + UInt64($0) },
             metrics: MetricsDocument(title: "mscm evaluation \(reportName)", entries: metrics),
             entryLabels: metrics.map(\.model), referenceKinds: references, pictures: pictures, realPictures: realRows,
             notes: Self.notes(evaluator: evaluator, evaluatorName: evaluatorInfo.name, prompts: prompts.count, seeds: seeds,
                               referenceCount: reference.shape[0]))
+        report.series = series
+        report.previous = EvaluationReport.previous(series: series, before: ctx.id, ctx: ctx)
         let published = try report.publish(ctx: ctx, scratch: work.url)
 
         return ["report": .string(reportName), "report_dir": published.localDirectory.map { .string($0.path) } ?? .null,

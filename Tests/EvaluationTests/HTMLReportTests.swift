@@ -58,6 +58,22 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertFalse(headers.contains("embedding model"), "the CLIP embeddings are still all the same")
     }
 
+    func testChangeSinceThePreviousReportIsShown() throws {
+        var before = sampleMetrics()
+        before[0].fid = 40   // "student S=1" was 40, is 30
+        var r = report()
+        r.previous = ("nightly-3", MetricsDocument(title: "t", entries: before))
+        let page = try XCTUnwrap(XMLNode.parse(try r.html()).root)
+        XCTAssertTrue(page.all("h2").map(\.allText).contains("Change since nightly-3"))
+        let rows = page.all("table") { $0.attributes["class"] == "changes" }.first!.all("tr")
+        XCTAssertEqual(rows.count, 1 + 9)
+        XCTAssertEqual(rows[1].all("td").map(\.allText), ["student S=1", "40.00", "30.00", "−10.00"])
+        XCTAssertEqual(rows[2].all("td").map(\.allText).last, "+0.00")
+        XCTAssertEqual(page.all("p") { $0.attributes["class"] == "change-summary" }.first?.allText,
+                       "1 better, 8 unchanged; FID −1.1 on average.")
+        XCTAssertFalse(try report().html().contains("Change since"))
+    }
+
     func testRankDeficientRowsAreHighlighted() throws {
         var entries = sampleMetrics()
         entries[0].sampleCount = 50   // ≤ 64 dimensions

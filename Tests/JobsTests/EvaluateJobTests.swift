@@ -117,7 +117,7 @@ final class EvaluateJobTests: ScratchTestCase {
         let grid = try PNGCodec.read(out.appendingPathComponent("grids/prompt-01.png"))
         XCTAssertGreaterThan(grid.height, 4 * 16 * 4, "a row of real renders and four entry rows")
         let kinds = Set(try ArtifactStore(handle.get()).list(job: id).map(\.kind))
-        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid"])
+        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid", "report-series"])
 
         // The plot draws model families: the teacher's DDIM and DDPM runs, the students of one
         // teacher; the label names the student's own S and w (from its file).
@@ -131,6 +131,13 @@ final class EvaluateJobTests: ScratchTestCase {
         let n2 = try waitFor(try submit("evaluate", ["evaluator": "judge", "entries": ["teacher-tiny:ddim:2:0", "student-tiny"], "seeds": 2,
                                                      "seed": 5, "prompts": .string(prompts.path), "name": "nightly"])).id
         for j in [n1, n2] { if let d = try job(j).result?["report_dir"]?.string { cleanup.append(URL(fileURLWithPath: d)) } }
+        // Each report's own page shows its change since the previous report of its series.
+        func page(_ j: Int64) throws -> String {
+            try String(contentsOfFile: try XCTUnwrap(try job(j).result?["report_dir"]?.string) + "/index.html", encoding: .utf8)
+        }
+        XCTAssertFalse(try page(n1).contains("Change since"), "the first of its series")
+        XCTAssertTrue(try page(n2).contains("<h2>Change since nightly-\(n1)</h2>"))
+        XCTAssertTrue(try page(n2).contains("<th>FID in nightly-\(n1)</th>"))
         var listed = try ctl("report", "list")
         XCTAssertEqual(listed.status, 0, listed.err)
         let lines = listed.out.split(separator: "\n").map(String.init)
