@@ -139,11 +139,15 @@ public struct MetricsDocument: Codable, Equatable {
     }
 
     public static func read(_ url: URL) throws -> MetricsDocument {
-        let data = try AtomicFile.read(url)
+        try decode(try AtomicFile.read(url), source: url.path)
+    }
+
+    /// A metrics document from its JSON bytes; `source` names it in the one-line error.
+    public static func decode(_ data: Data, source: String) throws -> MetricsDocument {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do { return try decoder.decode(MetricsDocument.self, from: data) }
-        catch let e as DecodingError { throw EvaluationError("\(url.path): not a metrics file (\(describe(e)))") }
+        catch let e as DecodingError { throw EvaluationError("\(source): not a metrics file (\(describe(e)))") }
     }
 
     private static func describe(_ e: DecodingError) -> String {

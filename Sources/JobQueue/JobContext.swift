@@ -148,9 +148,11 @@ public final class JobContext {
     // MARK: artifacts
 
     /// Stores a file (streamed in 1 MiB chunks) as an artifact of this job; returns its sha256.
+    /// `replace`: the name is a pointer meant to move (e.g. a report series' latest), so it may
+    /// be taken by another job's artifact (recorded as a replacement, never silent).
     @discardableResult
-    public func putArtifact(name: String, kind: String, file: URL) throws -> String {
-        try handle.with { try ArtifactStore($0).put(name: name, kind: kind, file: file, lease: lease).sha256 }
+    public func putArtifact(name: String, kind: String, file: URL, replace: Bool = false) throws -> String {
+        try handle.with { try ArtifactStore($0).put(name: name, kind: kind, file: file, lease: lease, replace: replace).sha256 }
     }
 
     @discardableResult

@@ -37,6 +37,9 @@ public struct DistillJob: JobHandler {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
         _ = try config(spec)
         try TrainingValidation.check(spec, kind: kind)
+        if let ref = spec["teacher"]?.string, let problem = try ModelHeader.mismatch(ref, expected: TeacherTrainer.teacherKind, artifacts: artifacts) {
+            throw JobFailure.permanent("\(kind) spec: 'teacher': \(problem)")
+        }
     }
 
     /// The spec as a validated `DistillationConfig` (the dataset is the default until the

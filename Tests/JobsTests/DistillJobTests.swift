@@ -137,7 +137,7 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(FileManager.default.fileExists(atPath: png.path))
         let wrong = try ctl("sample", "--model", file.path, "--prompt", "a red circle", "--out", png.path, "--steps", "3")
-        XCTAssertEqual(wrong.err, "mscm-ctl sample: sampling: this student was distilled for 2 step(s); the student sampler cannot take 3\n")
+        XCTAssertEqual(wrong.err, "mscm-ctl sample: \(file.path) is a 2-step student; its sampler cannot take 3 steps (leave --steps out)\n")
     }
 
     /// A cancel reaches the running handler, which checkpoints at the iteration it stopped at.
