@@ -5,7 +5,8 @@ import Foundation
 
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Kept to one line whatever the message quotes (an argument may hold a newline).
+    public init(_ description: String) { self.description = oneLineText(description) }
 }
 
 public struct FlagSpec {
@@ -49,7 +50,7 @@ public struct Flags {
                     name = String(name[..<eq])
                 }
                 guard let f = byName[name] else {
-                    throw UsageError("\(command): unknown flag --\(name) (see \(command) --help)")
+                    throw UsageError("\(command): unknown flag --\(oneLineText(name, limit: 100)) (see \(command) --help)")
                 }
                 if f.takesValue {
                     if let inline { values[name] = inline }
@@ -65,7 +66,7 @@ public struct Flags {
             } else if arg.count == 2, arg.hasPrefix("-"), let f = spec.first(where: { $0.short == arg.last }), !f.takesValue {
                 values[f.name] = "true"
             } else if arg.hasPrefix("-") && arg.count > 1 && Double(arg) == nil {
-                throw UsageError("\(command): unknown flag \(arg) (see \(command) --help)")
+                throw UsageError("\(command): unknown flag \(oneLineText(arg, limit: 100)) (see \(command) --help)")
             } else {
                 positional.append(arg)
             }
@@ -80,7 +81,7 @@ public struct Flags {
 
     public func int(_ name: String, default d: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let s = values[name] else { return d }
-        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(s)'") }
+        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(oneLineText(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(v)")
         }
@@ -89,7 +90,7 @@ public struct Flags {
 
     public func double(_ name: String, default d: Double? = nil, range: ClosedRange<Double>? = nil) throws -> Double? {
         guard let s = values[name] else { return d }
-        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(s)'") }
+        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(oneLineText(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(Flags.number(r.lowerBound))…\(Flags.number(r.upperBound)), got \(s)")
         }
@@ -153,7 +154,7 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
     guard let first = arguments.first else { FileHandle.standardError.write(overview().data(using: .utf8)!); return 2 }
     if first == "--help" || first == "-h" || first == "help" { print(overview(), terminator: ""); return 0 }
     guard let cmd = commands.first(where: { $0.name == first }) else {
-        FileHandle.standardError.write("\(program): unknown command '\(first)' (see \(program) --help)\n".data(using: .utf8)!)
+        FileHandle.standardError.write("\(program): unknown command '\(oneLineText(first, limit: 100))' (see \(program) --help)\n".data(using: .utf8)!)
         return 2
     }
     let rest = Array(arguments.dropFirst())
@@ -164,10 +165,28 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
         try cmd.run(flags)
         return 0
     } catch let e as UsageError {
-        FileHandle.standardError.write("\(e.description)\n".data(using: .utf8)!)
+        FileHandle.standardError.write("\(oneLineText(e.description))\n".data(using: .utf8)!)
         return 2
     } catch {
-        FileHandle.standardError.write("\(program) \(cmd.name): \(error)\n".data(using: .utf8)!)
+        FileHandle.standardError.write("\(program) \(cmd.name): \(oneLineText("\(error)"))\n".data(using: .utf8)!)
         return 1
     }
+}
+
+/// `s` as one line of an error message: control characters escaped (an argument or an error
+/// text can hold a newline), at most `limit` characters.
+public func oneLineText(_ s: String, limit: Int = 2000) -> String {
+    var out = "", n = 0
+    for u in s.unicodeScalars {
+        if n == limit { out += "…"; break }
+        switch u.value {
+        case 0x0A: out += "\\n"
+        case 0x0D: out += "\\r"
+        case 0x09: out += "\\t"
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(u.value, radix: 16) + "}"
+        default: out.unicodeScalars.append(u)
+        }
+        n += 1
+    }
+    return out
 }
