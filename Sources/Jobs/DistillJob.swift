@@ -108,7 +108,7 @@ public struct DistillJob: JobHandler {
 
         func checkpoint() throws {
             try distiller.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
+            let sha = try ctx.putCheckedArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
             try ctx.recordCheckpoint(step: distiller.iteration, artifact: sha)
         }
 
@@ -134,7 +134,7 @@ public struct DistillJob: JobHandler {
         let studentFile = work.url.appendingPathComponent("student.safetensors")
         try distiller.writeStudent(to: studentFile)
         let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
-        let sha = try ctx.putArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
+        let sha = try ctx.putCheckedArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
         ctx.log("student stored as \(name) (\(sha.prefix(12)))")
         return ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
                 "guidance": .double(config.guidance), "mode": .string(config.mode.rawValue),
