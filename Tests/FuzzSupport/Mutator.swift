@@ -140,6 +140,7 @@ public func fuzzCases(_ cases: Int, _ body: (Int) -> Error?, fail: (String) -> V
             if failures <= 5 { fail("case \(k) (seed \(Fuzz.seed)): error is not one line: \(text.debugDescription.prefix(400))") }
         }
     }
+    print("fuzz: \(cases) cases (seed \(Fuzz.seed)): \(values) values, \(errors) one-line errors")
     return (values, errors)
 }
 
