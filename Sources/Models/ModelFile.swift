@@ -86,18 +86,20 @@ public struct ModelFile {
         return ModelFile(model: model, kind: kind, xvar: xvar, metadata: metadata)
     }
 
-    /// A student's `student_steps` (1…10000) and `guidance` (finite, ≥ 0), which sampling uses
-    /// as its step count and label; other kinds have none to check.
+    /// A student's `student_steps` (1…10000, when present) and `guidance` (finite, ≥ 0), which
+    /// sampling uses as its step count and label; other kinds have none to check.
     @discardableResult
     static func checkStudentMetadata(_ metadata: [String: String], kind: String, source: String) throws -> Int? {
         guard kind == Distiller.studentKind else { return nil }
-        guard let text = metadata["student_steps"], let s = Int(text), (1...10_000).contains(s) else {
-            throw ModelError("\(source): metadata.student_steps must be an integer in 1…10000, got '\(printableField(metadata["student_steps"] ?? "none"))'")
-        }
         if let g = metadata["guidance"] {
             guard let w = Double(g), w.isFinite, w >= 0 else {
                 throw ModelError("\(source): metadata.guidance must be a finite number ≥ 0, got '\(printableField(g))'")
             }
+        }
+        // A student without S still loads (sampling then asks for it); one with S must be sane.
+        guard let text = metadata["student_steps"] else { return nil }
+        guard let s = Int(text), (1...10_000).contains(s) else {
+            throw ModelError("\(source): metadata.student_steps must be an integer in 1…10000, got '\(printableField(text))'")
         }
         return s
     }

@@ -73,7 +73,7 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         try model.validate(check.nested("model"))
         guard !dataset.isEmpty, dataset.utf8.count <= 4096 else { throw check.fail("dataset", "must be 'shapes' or a folder path") }
         try check.int("iterations", iterations, 1...1_000_000_000)
-        try check.int("batchSize", batchSize, 1...65_536)
+        guard (1...65_536).contains(batchSize) else { throw check.fail("batchSize", "(batch size) must be in 1…65536, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
             throw check.fail("learningRate", "and finalLearningRate must be positive and finite, got \(learningRate) and \(finalLearningRate)")
         }

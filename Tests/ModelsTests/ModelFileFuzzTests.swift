@@ -13,9 +13,6 @@ import XCTest
 final class ModelFileFuzzTests: XCTestCase {
     struct Seed { let names: [String]; let tensors: [Tensor]; let metadata: [String: String] }
 
-    static let interestingValues: [Any] = [0, -1, 1, 2, 3, 5, 64, 4097, 1 << 31, -(1 << 31), 1 << 40, Int.max, Int.min,
-                                           0.5, -0.5, 1e300, -1e300, "x", NSNull(), [Int](), [1, 2, 3]]
-
     func seeds(in dir: URL) throws -> [Seed] {
         let model = try tinyModel(seed: 3)
         let teacher = dir.appendingPathComponent("seed-teacher.safetensors")
@@ -32,32 +29,6 @@ final class ModelFileFuzzTests: XCTestCase {
         }
     }
 
-    /// Paths to every leaf of a JSON value.
-    func leaves(_ node: Any, _ path: [String] = []) -> [[String]] {
-        if let o = node as? [String: Any] { return o.keys.sorted().flatMap { leaves(o[$0]!, path + [$0]) } }
-        if let a = node as? [Any] { return a.indices.flatMap { leaves(a[$0], path + ["\($0)"]) } }
-        return [path]
-    }
-
-    func set(_ node: Any, _ path: ArraySlice<String>, _ value: Any) -> Any {
-        guard let key = path.first else { return value }
-        if var o = node as? [String: Any] { o[key] = set(o[key] as Any, path.dropFirst(), value); return o }
-        if var a = node as? [Any], let i = Int(key), a.indices.contains(i) { a[i] = set(a[i], path.dropFirst(), value); return a }
-        return node
-    }
-
-    /// One to three config leaves set to interesting values.
-    func mutateConfig(_ json: String, _ m: inout Mutator) -> String {
-        guard var root = try? JSONSerialization.jsonObject(with: Data(json.utf8)) else { return json }
-        for _ in 0..<(1 + m.rng.below(3)) {
-            let paths = leaves(root)
-            guard !paths.isEmpty else { break }
-            root = set(root, m.rng.pick(paths)[...], m.rng.pick(Self.interestingValues))
-        }
-        guard let data = try? JSONSerialization.data(withJSONObject: root) else { return json }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     func testMutatedModelFilesLoadOrFailInOneLine() throws {
         let dir = try temporaryDirectory(self)
         let corpus = try seeds(in: dir)
@@ -70,7 +41,7 @@ final class ModelFileFuzzTests: XCTestCase {
             var meta = seed.metadata, names = seed.names, tensors = seed.tensors
             switch m.rng.below(4) {
             case 0, 1:
-                if let c = meta["config"] { meta["config"] = mutateConfig(c, &m) }
+                if let c = meta["config"] { meta["config"] = m.mutateLeaves(c) }
             case 2:
                 let key = m.rng.pick(keys)
                 let value = Array((meta[key] ?? "").utf8)
@@ -105,7 +76,7 @@ final class ModelFileFuzzTests: XCTestCase {
         var m = Mutator(seed: Fuzz.seed ^ 0x4443)
         let result = fuzzCases(Fuzz.cases(600), { k in
             let source = k % 2 == 0 ? teacher : distill
-            let json = m.rng.chance(0.7) ? mutateConfig(source, &m) : String(decoding: m.mutate(Array(source.utf8)), as: UTF8.self)
+            let json = m.rng.chance(0.7) ? m.mutateLeaves(source) : String(decoding: m.mutate(Array(source.utf8)), as: UTF8.self)
             do {
                 if k % 2 == 0 { try TeacherTrainingConfig.decode(json: json, source: "f").validate() } else {
                     try DistillationConfig.decode(json: json, source: "f").validate()

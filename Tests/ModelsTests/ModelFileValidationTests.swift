@@ -132,7 +132,7 @@ final class ModelFileValidationTests: XCTestCase {
         var t = try TeacherTrainingConfig.defaults(preset: "tiny")
         t.batchSize = -4
         XCTAssertThrowsError(try TeacherTrainingConfig.decode(json: t.jsonString(), source: "ck.safetensors")) {
-            XCTAssertEqual("\($0)", "ck.safetensors: config.batchSize must be ≥ 1, got -4")
+            XCTAssertEqual("\($0)", "ck.safetensors: config.batchSize (batch size) must be in 1…65536, got -4")
         }
         t = try TeacherTrainingConfig.defaults(preset: "tiny")
         t.model.uvit.maxGroups = 0
