@@ -21,7 +21,7 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("DiffusionTests", ["Diffusion", "NeuralNet", "Tensors"]),
     ("DatasetsTests", ["Datasets", "Tensors", "FuzzSupport"]),
     ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets", "FuzzSupport"]),
-    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets"]),
+    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets", "FuzzSupport"]),
     ("JobQueueTests", ["JobQueue", "FuzzSupport"]),
     ("JobsTests", ["Jobs", "JobQueue", "Models", "NeuralNet"]),
 ]
