@@ -165,10 +165,10 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
         try cmd.run(flags)
         return 0
     } catch let e as UsageError {
-        FileHandle.standardError.write("\(oneLineText(e.description))\n".data(using: .utf8)!)
+        FileHandle.standardError.write("\(e.description)\n".data(using: .utf8)!)
         return 2
     } catch {
-        FileHandle.standardError.write("\(program) \(cmd.name): \(oneLineText("\(error)"))\n".data(using: .utf8)!)
+        FileHandle.standardError.write("\(program) \(cmd.name): \(error)\n".data(using: .utf8)!)
         return 1
     }
 }
