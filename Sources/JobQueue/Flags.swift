@@ -6,7 +6,8 @@ import Foundation
 
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Kept to one line whatever the message quotes (an argument may hold a newline).
+    public init(_ description: String) { self.description = oneLineText(description) }
 }
 
 public struct FlagSpec {
@@ -94,7 +95,7 @@ public struct Flags {
 
     public func int(_ name: String, default d: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let s = values[name] else { return d }
-        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(s)'") }
+        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(oneLineText(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(v)")
         }
@@ -103,7 +104,7 @@ public struct Flags {
 
     public func double(_ name: String, default d: Double? = nil, range: ClosedRange<Double>? = nil) throws -> Double? {
         guard let s = values[name] else { return d }
-        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(s)'") }
+        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(oneLineText(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(Flags.number(r.lowerBound))…\(Flags.number(r.upperBound)), got \(s)")
         }
@@ -238,4 +239,22 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
         FileHandle.standardError.write("\(program) \(cmd.name): \(error)\n".data(using: .utf8)!)
         return 1
     }
+}
+
+/// `s` as one line of an error message: control characters escaped (an argument or an error
+/// text can hold a newline), at most `limit` characters.
+public func oneLineText(_ s: String, limit: Int = 2000) -> String {
+    var out = "", n = 0
+    for u in s.unicodeScalars {
+        if n == limit { out += "…"; break }
+        switch u.value {
+        case 0x0A: out += "\\n"
+        case 0x0D: out += "\\r"
+        case 0x09: out += "\\t"
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(u.value, radix: 16) + "}"
+        default: out.unicodeScalars.append(u)
+        }
+        n += 1
+    }
+    return out
 }

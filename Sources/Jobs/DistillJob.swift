@@ -138,7 +138,7 @@ public struct DistillJob: JobHandler {
 
         func checkpoint() throws {
             try distiller.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
+            let sha = try ctx.putCheckedArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
             try ctx.recordCheckpoint(step: distiller.iteration, artifact: sha)
         }
 
@@ -164,7 +164,7 @@ public struct DistillJob: JobHandler {
 
         let studentFile = work.url.appendingPathComponent("student.safetensors")
         try distiller.writeStudent(to: studentFile)
-        let sha = try ctx.putArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
+        let sha = try ctx.putCheckedArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
         ctx.log("student stored as \(name) (\(sha.prefix(12)))")
         var result: [String: JSON] = ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
                 "guidance": config.guidanceRange == nil ? .double(config.guidance) : .null, "mode": .string(config.mode.rawValue),

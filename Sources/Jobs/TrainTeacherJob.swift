@@ -74,7 +74,7 @@ public struct TrainTeacherJob: JobHandler {
 
         func checkpoint() throws {
             try trainer.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putArtifact(name: "train-teacher-\(ctx.id)-checkpoint", kind: TeacherTrainer.checkpointKind, file: checkpointFile)
+            let sha = try ctx.putCheckedArtifact(name: "train-teacher-\(ctx.id)-checkpoint", kind: TeacherTrainer.checkpointKind, file: checkpointFile)
             try ctx.recordCheckpoint(step: trainer.iteration, artifact: sha)
         }
 
@@ -101,7 +101,7 @@ public struct TrainTeacherJob: JobHandler {
         let teacherFile = work.url.appendingPathComponent("teacher.safetensors")
         let table = try trainer.writeTeacher(to: teacherFile)
         let name = ctx.spec["name"]?.string ?? "teacher-\(ctx.id)"
-        let sha = try ctx.putArtifact(name: name, kind: TeacherTrainer.teacherKind, file: teacherFile)
+        let sha = try ctx.putCheckedArtifact(name: name, kind: TeacherTrainer.teacherKind, file: teacherFile)
         ctx.log("teacher stored as \(name) (\(sha.prefix(12)))")
         return ["teacher": .string(sha), "name": .string(name), "preset": .string(config.model.preset),
                 "iterations": .int(trainer.iteration), "resumed_from": .int(startIteration),

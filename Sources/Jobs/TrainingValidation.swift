@@ -95,7 +95,7 @@ struct TrainingValidation {
         let kid = scores.kid?.mean ?? scores.fid.distance
         if kid < best, let bestName {
             best = kid
-            try ctx.putArtifact(name: bestName, kind: outputKind, file: snapshot)
+            try ctx.putCheckedArtifact(name: bestName, kind: outputKind, file: snapshot)
             ctx.log(String(format: "validation at iteration %d: KID %.4f, FID %.1f, CLIP %.1f — the best so far, kept as %@",
                            iteration, kid, scores.fid.distance, scores.clip.score, bestName))
         } else {

@@ -34,7 +34,7 @@ extension Distiller {
                               dataset: TextImageDataset? = nil) throws -> Distiller {
         try resume(from: url, teacher: { sha in
             guard sha == teacherSHA else {
-                throw ModelError("\(url.path): checkpoint was made from teacher \(sha.prefix(12)), not \(teacherSHA.prefix(12))")
+                throw ModelError("\(url.path): checkpoint was made from teacher \(printableField(String(sha.prefix(12)))), not \(teacherSHA.prefix(12))")
             }
             return teacher
         }, dataset: dataset)
@@ -48,14 +48,14 @@ extension Distiller {
         let name = url.path
         let (tensors, metadata) = try SafeTensors.read(url)
         guard metadata["kind"] == checkpointKind else {
-            throw ModelError("\(name): not a distillation checkpoint (kind '\(metadata["kind"] ?? "none")')")
+            throw ModelError("\(name): not a distillation checkpoint (kind '\(printableField(metadata["kind"] ?? "none"))')")
         }
         guard let json = metadata["distillation"], let done = metadata["iteration"].flatMap(Int.init), done >= 0,
               let teacherSHA = metadata["teacher_sha"] else {
             throw ModelError("\(name): checkpoint metadata lacks the distillation config, the iteration or the teacher")
         }
+        let config = try DistillationConfig.decode(json: json, source: name)   // checked before anything is loaded
         let teacher = try loadTeacher(teacherSHA)
-        let config = try DistillationConfig.decode(json: json, source: name)
         let distiller = try Distiller(config: config, teacher: teacher, teacherSHA: teacherSHA,
                                       dataset: dataset ?? config.openDataset(resolution: teacher.resolution))
         do {
@@ -107,7 +107,7 @@ extension ModelFile {
     /// S of a student file (its `student_steps`), nil for any other kind of model.
     public var studentSteps: Int? {
         guard kind == Distiller.studentKind else { return nil }
-        return metadata["student_steps"].flatMap(Int.init).flatMap { $0 >= 1 ? $0 : nil }
+        return metadata["student_steps"].flatMap(Int.init).flatMap { (1...10_000).contains($0) ? $0 : nil }
     }
 
     /// The guidance range of a guidance-conditioned student (from its model config), nil otherwise.

@@ -63,18 +63,29 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
 
     /// One-line errors for values no run can use.
     public func validate() throws {
-        func fail(_ s: String) -> ModelError { ModelError("teacher training: \(s)") }
-        try model.validate()
-        guard iterations >= 1 else { throw fail("iterations must be ≥ 1, got \(iterations)") }
-        guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
-            throw fail("learning rates must be positive and finite")
+        do { try validate(FieldCheck()) } catch let e as ModelError {
+            throw ModelError("teacher training: " + e.description)
         }
-        guard warmupSteps >= 0, weightDecay >= 0, gradClip > 0 else { throw fail("warm-up, weight decay and gradient clip must be ≥ 0 (clip > 0)") }
-        guard (0...1).contains(pUncond) else { throw fail("p_uncond \(pUncond) outside [0, 1]") }
-        guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
-        guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0") }
-        guard xvarSteps >= 1, xvarExamples >= 1, xvarEta >= 0 else { throw fail("xvar table needs steps ≥ 1, examples ≥ 1, η ≥ 0") }
+    }
+
+    /// Every field in range (and the model's config), naming the field under `check`'s prefix.
+    public func validate(_ check: FieldCheck) throws {
+        try model.validate(check.nested("model"))
+        guard !dataset.isEmpty, dataset.utf8.count <= 4096 else { throw check.fail("dataset", "must be 'shapes' or a folder path") }
+        try check.int("iterations", iterations, 1...1_000_000_000)
+        guard (1...65_536).contains(batchSize) else { throw check.fail("batchSize", "(batch size) must be in 1…65536, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
+            throw check.fail("learningRate", "and finalLearningRate must be positive and finite, got \(learningRate) and \(finalLearningRate)")
+        }
+        try check.int("warmupSteps", warmupSteps, 0...1_000_000_000)
+        try check.real("weightDecay", Double(weightDecay), 0...1e6)
+        guard gradClip > 0, gradClip.isFinite else { throw check.fail("gradClip", "must be > 0 and finite, got \(gradClip)") }
+        guard (0...1).contains(pUncond) else { throw check.fail("pUncond", "(p_uncond) must be in [0, 1], got \(pUncond)") }
+        try check.real("emaDecay", Double(emaDecay), 0...1)
+        try check.int("checkpointEvery", checkpointEvery, 0...1_000_000_000)
+        try check.int("xvarSteps", xvarSteps, 1...1_000_000)
+        try check.int("xvarExamples", xvarExamples, 1...1_000_000)
+        try check.real("xvarEta", xvarEta, 0...1e6)
     }
 
     /// Opens `dataset` at the model's resolution.
@@ -90,9 +101,13 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
-    public static func decode(json: String, source: String) throws -> TeacherTrainingConfig {
-        do { return try JSONDecoder().decode(TeacherTrainingConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): training config is not valid JSON (\(error))")
+    /// Decodes and validates the training config a file's metadata holds under `field`.
+    public static func decode(json: String, source: String, field: String = "config") throws -> TeacherTrainingConfig {
+        let config: TeacherTrainingConfig
+        do { config = try JSONDecoder().decode(TeacherTrainingConfig.self, from: Data(json.utf8)) } catch {
+            throw ModelError("\(source): \(field) is not valid JSON for a training config (\(decodingProblem(error)))")
         }
+        do { try config.validate(FieldCheck(field + ".")) } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
+        return config
     }
 }
