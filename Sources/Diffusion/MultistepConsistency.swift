@@ -1,6 +1,6 @@
 import Foundation
 
-/// Distillation from a teacher, or consistency training from data alone (ALGORITHMS.md §5).
+/// Distillation from a teacher, or consistency training from data alone (docs/algorithms.md §5).
 public enum ConsistencyMode {
     /// Multistep consistency distillation: x_T is the guided teacher prediction x̂_w(z_t, t);
     /// xvar = η · ‖x̂_cond(z_t, t) − x‖² / d on the unguided prediction, per example.

@@ -3,7 +3,7 @@ import Foundation
 /// Every random draw of the Diffusion module, addressed for `CounterRNG(seed:)`.
 ///
 /// A draw is a pure function of (seed, stream, index) — never of batch size, batch position or
-/// machine (ALGORITHMS.md §6). The stream packs a *round* (a training iteration or a sampler
+/// machine (docs/algorithms.md §6). The stream packs a *round* (a training iteration or a sampler
 /// step) above an 8-bit *kind*: `stream = round << 8 | kind`. Indices are per example
 /// (`example`) or per element (`example · d + element`, with `d` the scalars per example).
 ///

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A network seen by the Diffusion module: `F(z_t, t, conditioning) → v̂` on a batch
-/// (ALGORITHMS.md §2). `z` is `[B, …]` (each example a flat vector of d = count / B numbers),
+/// (docs/algorithms.md §2). `z` is `[B, …]` (each example a flat vector of d = count / B numbers),
 /// `t` holds one time per example, and the result has `z`'s shape.
 ///
 /// The conditioning (text, class) is captured by whoever builds the model; `conditional: false`
@@ -72,7 +72,7 @@ public struct VelocityModel {
     }
 }
 
-/// Classifier-free guidance in the project's convention (ALGORITHMS.md §3).
+/// Classifier-free guidance in the project's convention (docs/algorithms.md §3).
 public enum Guidance {
     /// (1 + w) · cond − w · uncond. Linear with weights summing to one, so applying it to v̂, ε̂
     /// or x̂ at the same z_t gives the same result.

@@ -1,7 +1,7 @@
 import COpenBLAS
 import Tensors
 
-// Double-precision dense linear algebra for the Fréchet distance (ALGORITHMS.md §7 asks for
+// Double-precision dense linear algebra for the Fréchet distance (docs/algorithms.md §7 asks for
 // double precision). Matrices are row-major [Double] arrays of n×n (or rows×cols) values;
 // every product goes through OpenBLAS.
 

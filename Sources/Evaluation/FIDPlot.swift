@@ -6,7 +6,7 @@ extension LinePlot {
     /// entry whose kind is in `referenceKinds` (the teacher's aDDIM-256) drawn as a horizontal
     /// line. The y axis turns log₁₀ when the FIDs span more than a factor of 20 (a 1-step DDIM
     /// is hundreds of times worse than the rest, and would flatten them). Entries without a FID
-    /// are skipped. The feature extractor is named in the footnote (ALGORITHMS.md §7).
+    /// are skipped. The feature extractor is named in the footnote (docs/algorithms.md §7).
     public static func fidAgainstSteps(_ entries: [EvaluationMetrics], referenceKinds: Set<String>,
                                        title: String = "FID against sampling steps") -> LinePlot {
         let scored = entries.filter { $0.fid.map { $0.isFinite } ?? false }

@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 
-/// What the evaluator says about a set of pictures drawn for known prompts (ALGORITHMS.md §7):
+/// What the evaluator says about a set of pictures drawn for known prompts (docs/algorithms.md §7):
 /// the Fréchet distance of their features to a reference set's, the CLIP score of (picture,
 /// prompt) pairs, and attribute accuracy — the fraction of pictures in which the classifier
 /// reads all five attributes the prompt asked for (and the fraction per attribute). Given the

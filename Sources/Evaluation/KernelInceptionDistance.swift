@@ -3,7 +3,7 @@ import Tensors
 
 /// A kernel inception distance with what is needed to read it: the mean and standard deviation
 /// of the unbiased MMD² over the subsets, how many subsets of what size, both sample counts and
-/// the feature space (ALGORITHMS.md §7).
+/// the feature space (docs/algorithms.md §7).
 public struct KIDScore: Codable, Equatable, Sendable {
     /// Mean of the per-subset unbiased MMD² estimates.
     public let mean: Double
@@ -19,7 +19,7 @@ public struct KIDScore: Codable, Equatable, Sendable {
     public let countB: Int
 }
 
-/// Kernel Inception Distance (Bińkowski et al., 2018) in any feature space (ALGORITHMS.md §7):
+/// Kernel Inception Distance (Bińkowski et al., 2018) in any feature space (docs/algorithms.md §7):
 /// with the cubic polynomial kernel k(x, y) = (xᵀy / D + 1)³, the unbiased MMD² between
 /// generated features X (m rows) and reference features Y (n rows),
 ///

@@ -3,7 +3,7 @@ import Foundation
 /// What one evaluated configuration (a model with a sampler, step count and guidance) scored.
 ///
 /// Every FID travels with its feature extractor, feature dimension and sample counts, and every
-/// CLIP score with its embedding model and pair count (ALGORITHMS.md §7); `validate()` enforces
+/// CLIP score with its embedding model and pair count (docs/algorithms.md §7); `validate()` enforces
 /// that before anything is written.
 public struct EvaluationMetrics: Codable, Equatable {
     /// Display name, e.g. "student S=4".
@@ -15,7 +15,7 @@ public struct EvaluationMetrics: Codable, Equatable {
     /// e.g. "multistep-consistency", "DDIM", "aDDIM".
     public var sampler: String
     public var steps: Int
-    /// Classifier-free guidance weight w (ALGORITHMS.md §3).
+    /// Classifier-free guidance weight w (docs/algorithms.md §3).
     public var guidance: Double
     /// Network evaluations per image (guidance may double them).
     public var nfePerImage: Double?

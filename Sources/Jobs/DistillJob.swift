@@ -1,7 +1,7 @@
 import Foundation
 import Models
 
-/// `distill`: multistep consistency distillation (ALGORITHMS.md §5) of a `teacher` artifact into
+/// `distill`: multistep consistency distillation (docs/algorithms.md §5) of a `teacher` artifact into
 /// an S-step student with `Distiller`, stored as a `student` artifact; `--mode ct` runs
 /// consistency training instead (the teacher then only supplies the initial weights).
 ///

@@ -3,7 +3,7 @@ import Evaluation
 import Foundation
 import Models
 
-/// `evaluate`: scores teachers and students on the held-out prompts (ALGORITHMS.md §7).
+/// `evaluate`: scores teachers and students on the held-out prompts (docs/algorithms.md §7).
 ///
 /// For each entry (model, sampler, steps, guidance) it draws every prompt under seeds
 /// seed … seed+K−1 — prompt j under seed k starts from `Sampling.initialNoise(seed: k, sample: j)`

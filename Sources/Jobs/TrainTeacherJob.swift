@@ -1,7 +1,7 @@
 import Foundation
 import Models
 
-/// `train-teacher`: trains a text-to-image teacher (ALGORITHMS.md §2) with `TeacherTrainer` and
+/// `train-teacher`: trains a text-to-image teacher (docs/algorithms.md §2) with `TeacherTrainer` and
 /// stores it as a `teacher` artifact (EMA weights, xvar table of §4, configs).
 ///
 /// Every `checkpoint_every` iterations the full training state goes to the artifact store as a

@@ -11,7 +11,7 @@ public enum DistillationMode: String, Codable, CaseIterable, Sendable {
     case ct
 }
 
-/// Everything that determines a distillation run (ALGORITHMS.md §5) besides the teacher's
+/// Everything that determines a distillation run (docs/algorithms.md §5) besides the teacher's
 /// weights: together with the teacher and the seed it fixes every number the run produces.
 ///
 /// Defaults, sized for the `small` preset on a 2-core machine (a run of about five minutes):

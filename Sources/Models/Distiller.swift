@@ -43,7 +43,7 @@ public struct DistillationTimings: Sendable {
 }
 
 /// Multistep consistency distillation of a text-to-image teacher into an S-step student
-/// (ALGORITHMS.md §5), or consistency training (CT) as a mode of the same loop.
+/// (docs/algorithms.md §5), or consistency training (CT) as a mode of the same loop.
 ///
 /// The student is a copy of the teacher's network initialised from the teacher file's weights
 /// (its EMA weights). The teacher is frozen: it runs without saving activations (`save: false`)

@@ -1,7 +1,7 @@
 import Foundation
 import NeuralNet
 
-// Guidance-conditioned students (ALGORITHMS.md §5, project choice after LCM): one student for a
+// Guidance-conditioned students (docs/algorithms.md §5, project choice after LCM): one student for a
 // range of guidance weights, w given to the network as an input. Sinusoidal features of w go
 // through a small MLP (`embed.guidance`, SiLU, E → E) whose output is added to the noise-level +
 // text embedding before its SiLU. The MLP's last layer starts at zero, so a fresh student

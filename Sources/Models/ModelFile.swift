@@ -3,7 +3,7 @@ import Foundation
 import NeuralNet
 
 /// A trained network as one safetensors file that rebuilds itself: every parameter under its
-/// own name, an optional `xvar` tensor (the teacher's table, ALGORITHMS.md §4), and metadata —
+/// own name, an optional `xvar` tensor (the teacher's table, docs/algorithms.md §4), and metadata —
 /// `kind` ("teacher", or another producer's kind), `preset`, `config` (the ModelConfig as JSON),
 /// `resolution`, `tokenizer` (the vocabulary words) and `tokenizer_max_length`, `vocabulary_size`,
 /// `parameters`, and for the table `xvar_steps` and `xvar_eta`; producers may add more keys

@@ -19,14 +19,14 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
     public var weightDecay: Float
     /// Global gradient-norm clip.
     public var gradClip: Float
-    /// Probability of training an example on the null conditioning (ALGORITHMS.md §2).
+    /// Probability of training an example on the null conditioning (docs/algorithms.md §2).
     public var pUncond: Double
     public var emaDecay: Float
     /// Seeds the initial weights, the data stream, t, ε, the null-conditioning coin and dropout.
     public var seed: UInt64
     /// A checkpoint every this many iterations (0: only when stopped).
     public var checkpointEvery: Int
-    /// The xvar table stored with the teacher (ALGORITHMS.md §4): grid steps, data examples, η.
+    /// The xvar table stored with the teacher (docs/algorithms.md §4): grid steps, data examples, η.
     public var xvarSteps: Int
     public var xvarExamples: Int
     public var xvarEta: Double

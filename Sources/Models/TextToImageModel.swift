@@ -28,7 +28,7 @@ public func stackBatch(_ a: Tensor, _ b: Tensor) -> Tensor {
     return out
 }
 
-/// The teacher network: text encoder + UViT, predicting v̂ = F(z_t, λ(t), text) (ALGORITHMS.md §2).
+/// The teacher network: text encoder + UViT, predicting v̂ = F(z_t, λ(t), text) (docs/algorithms.md §2).
 ///
 ///     c      = TextEncoder(caption)  or the learned null conditioning (classifier-free guidance, §3)
 ///     e      = SiLU(MLP(features(λ(t))) + Linear(masked mean of c))

@@ -2,7 +2,7 @@ import Datasets
 import Diffusion
 import Foundation
 
-/// The samplers of ALGORITHMS.md §6 by their command-line names: the teacher baselines and
+/// The samplers of docs/algorithms.md §6 by their command-line names: the teacher baselines and
 /// the multistep consistency student's (Algorithm 2, for student files only).
 public enum SamplerName: String, CaseIterable, Sendable {
     case ddim, addim, ddpm, student

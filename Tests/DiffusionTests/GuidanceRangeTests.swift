@@ -1,7 +1,7 @@
 import XCTest
 @testable import Diffusion
 
-/// Guidance-conditioned distillation on the Diffusion side (ALGORITHMS.md §5): per-example
+/// Guidance-conditioned distillation on the Diffusion side (docs/algorithms.md §5): per-example
 /// guidance weights drawn from their own stream, per-example guidance that is the scalar
 /// guidance example by example, and §5 targets that are the fixed-w targets of each example's w.
 final class GuidanceRangeTests: XCTestCase {

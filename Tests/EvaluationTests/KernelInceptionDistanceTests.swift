@@ -3,7 +3,7 @@ import XCTest
 import Tensors
 @testable import Evaluation
 
-/// KID (ALGORITHMS.md §7): the BLAS path equals a naive triple loop and numpy's polynomial
+/// KID (docs/algorithms.md §7): the BLAS path equals a naive triple loop and numpy's polynomial
 /// MMD (Bińkowski et al.'s formula), subsets are what they claim to be, the estimate is
 /// unbiased (≈ 0 on average for two samples of one distribution, where the biased V-statistic
 /// is clearly positive) and grows with a mean shift; bad input is one line.

@@ -4,7 +4,7 @@ import Diffusion
 import NeuralNet
 @testable import Models
 
-/// Guidance-conditioned students (ALGORITHMS.md §5, project choice after LCM): one student for
+/// Guidance-conditioned students (docs/algorithms.md §5, project choice after LCM): one student for
 /// w ∈ [w_min, w_max], w given as an input through `embed.guidance`. A fresh student is the
 /// teacher exactly; the new MLP's gradients match finite differences and its tensors are
 /// trained, saved and restored; a range run checkpoints and resumes bit-identically; the first
