@@ -20,6 +20,9 @@ public struct HTMLReport {
     /// The previous report of the same series (its name and metrics): the page then shows each
     /// entry's FID then and now.
     public var previous: (name: String, metrics: MetricsDocument)?
+    /// Training curves of the models that have a history (loss, validation figures), drawn
+    /// after the FID plot.
+    public var curves: [LinePlot] = []
 
     public init(metrics: MetricsDocument, plot: LinePlot? = nil, grids: [Grid] = [], notes: [String] = []) {
         self.metrics = metrics; self.plot = plot; self.grids = grids; self.notes = notes
@@ -55,6 +58,9 @@ public struct HTMLReport {
         h += changeSection()
         if let plot {
             h += "<h2>FID against sampling steps</h2>\n<div class=\"plot\">\n" + plot.svg(standalone: false) + "</div>\n"
+        }
+        if !curves.isEmpty {
+            h += "<h2>Training curves</h2>\n" + curves.map { "<div class=\"plot\">\n" + $0.svg(standalone: false) + "</div>\n" }.joined()
         }
         if !grids.isEmpty {
             h += "<h2>Seed-matched samples</h2>\n"

@@ -132,7 +132,12 @@ public final class JobContext {
 
     /// This job's history so far (e.g. the best validation figure before a resume).
     public func history() throws -> [JobStore.HistoryPoint] {
-        try handle.with { try JobStore($0).history(job.id) }
+        try history(of: job.id)
+    }
+
+    /// Another job's history (e.g. the training curve of a model being evaluated).
+    public func history(of id: Int64) throws -> [JobStore.HistoryPoint] {
+        try handle.with { try JobStore($0).history(id) }
     }
 
     // MARK: checkpoints

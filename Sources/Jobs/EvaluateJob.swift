@@ -149,8 +149,10 @@ public struct EvaluateJob: JobHandler {
         var metrics: [EvaluationMetrics] = []
         var references: Set<String> = []
         var pictures: [[[RGBImage]]] = []  // [entry][prompt][seed]
+        var drawnModels: [(name: String, job: Int64?)] = []
         for (i, entry) in entries.enumerated() {
             let drawn = try sampler.draw(entry, index: i)
+            if let info = try ctx.artifactInfo(entry.model) { drawnModels.append((info.name, info.job)) }
             if drawn.isReference { references.insert(drawn.series) }
             let rows = Array(0..<seeds).flatMap { _ in scenes }
             let allPrompts = Array(0..<seeds).flatMap { _ in prompts }
@@ -184,6 +186,12 @@ public struct EvaluateJob: JobHandler {
             notes: Self.notes(evaluator: evaluator, evaluatorName: evaluatorInfo.name, prompts: prompts.count, seeds: seeds,
                               referenceCount: reference.shape[0]))
         report.series = series
+        // Each evaluated model made by a job with a history (loss, validation figures) gets its curves.
+        var seen: Set<Int64> = []
+        for drawn in drawnModels {
+            guard let job = drawn.job, seen.insert(job).inserted, let history = try? ctx.history(of: job), !history.isEmpty else { continue }
+            report.curves += EvaluationReport.trainingCurves(model: drawn.name, job: job, history: history)
+        }
         report.previous = EvaluationReport.previous(series: series, before: ctx.id, ctx: ctx)
         let published = try report.publish(ctx: ctx, scratch: work.url)
 

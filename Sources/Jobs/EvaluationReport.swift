@@ -25,6 +25,27 @@ struct EvaluationReport {
     /// report of it, if any.
     var series: String? = nil
     var previous: (name: String, metrics: MetricsDocument)? = nil
+    /// Training curves of the evaluated models that have a history.
+    var curves: [LinePlot] = []
+
+    /// The curves of one model's training job: its loss, and each validation figure it
+    /// recorded (figures of different scales get a plot each).
+    static func trainingCurves(model: String, job: Int64, history: [JobStore.HistoryPoint]) -> [LinePlot] {
+        let names = Set(history.flatMap { $0.figures.keys }).sorted { ($0 == "loss" ? "" : $0) < ($1 == "loss" ? "" : $1) }
+        return names.compactMap { figure in
+            let points = history.compactMap { p in
+                p.figures[figure]?.double.flatMap { $0.isFinite ? LinePlot.Point(x: Double(p.iteration), y: $0) : nil }
+            }
+            guard points.count >= 2 else { return nil }
+            var plot = LinePlot(title: "\(model): \(figure.replacingOccurrences(of: "_", with: " ")) during training (job \(job))",
+                                xLabel: "iteration", yLabel: figure, series: [.init(name: figure, points: points)], logBase2X: false)
+            if let lo = points.map(\.y).min(), let hi = points.map(\.y).max(), lo > 0, hi / lo > 20 {
+                plot.logBase10Y = true
+                plot.yLabel = "\(figure) (log₁₀ scale)"
+            }
+            return plot
+        }
+    }
 
     static let artifactKinds = ["html": "report-html", "json": "report-metrics", "svg": "report-plot", "png": "report-grid"]
 
@@ -71,6 +92,13 @@ struct EvaluationReport {
         let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: referenceKinds)
         var html = HTMLReport(metrics: metrics, plot: plot, grids: gridRefs, notes: notes)
         html.previous = previous
+        html.curves = curves
+        for (i, curve) in curves.enumerated() {
+            let path = String(format: "curves/curve-%02d.svg", i + 1)
+            try AtomicFile.makeDirectory(directory.appendingPathComponent("curves"))
+            try AtomicFile.write(Data(curve.svg().utf8), to: directory.appendingPathComponent(path))
+            written.append(path)
+        }
         for url in try html.write(to: directory) { written.append(url.lastPathComponent) }
         return written
     }

@@ -72,6 +72,20 @@ final class TrainingValidationTests: ScratchTestCase {
         XCTAssertNil(try artifacts.info("plain-best"))
         XCTAssertEqual(try store.history(teacherJob).filter { $0.figures["val_fid"] != nil }.map(\.iteration), [2, 4])
 
+        // An evaluation of the validated student draws its training curves.
+        let report = try submit("evaluate", ["evaluator": "judge", "entries": ["validated"], "seeds": 2])
+        try eventually(120, "evaluated") { try job(report).state.isFinal }
+        let done = try job(report)
+        XCTAssertEqual(done.state, .succeeded, done.error ?? "")
+        let artifactsOfReport = done.result?["artifacts"]?.array?.compactMap(\.string) ?? []
+        XCTAssertTrue(artifactsOfReport.contains { $0.hasSuffix("/curves/curve-01.svg") }, "\(artifactsOfReport)")
+        if let dir = done.result?["report_dir"]?.string {
+            let html = try String(contentsOfFile: dir + "/index.html", encoding: .utf8)
+            XCTAssertTrue(html.contains("<h2>Training curves</h2>") && html.contains("validated: loss during training"), "no curves in the page")
+            XCTAssertTrue(html.contains("validated: val kid during training"))
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+
         let csv = try ctl("history", String(validated), "--csv")
         XCTAssertEqual(csv.status, 0, csv.err)
         XCTAssertTrue(csv.out.hasPrefix("iteration,attempt,loss,"), csv.out)
