@@ -30,6 +30,14 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
     public var xvarSteps: Int
     public var xvarExamples: Int
     public var xvarEta: Double
+    /// Image folders only (nil for the shapes world, so its config — and every seeded shapes
+    /// teacher — stays byte-identical): the held-out fraction when the metadata has no split
+    /// column (default `ImageFolderDataset.defaultHeldout`), the caption key (default `text`,
+    /// then `caption`), and the minimum count of a word in the training captions for the learned
+    /// vocabulary (default `Tokenizer.defaultMinWordCount`).
+    public var heldout: Double?
+    public var captionKey: String?
+    public var minWordCount: Int?
 
     public init(model: ModelConfig, dataset: String = "shapes", iterations: Int, batchSize: Int, learningRate: Float, finalLearningRate: Float? = nil,
                 warmupSteps: Int = 100, weightDecay: Float = 0.01, gradClip: Float = 1, pUncond: Double = 0.1,
@@ -43,9 +51,10 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
     }
 
     /// The run a preset is tuned for: `small` trains to recognisable scenes in under half an
-    /// hour on two cores; `tiny` is a smoke test; `base` wants a bigger machine.
-    public static func defaults(preset name: String) throws -> TeacherTrainingConfig {
-        let model = try ModelConfig.preset(name)
+    /// hour on two cores; `tiny` is a smoke test; `base` wants a bigger machine. `resolution`
+    /// sizes the preset (`ModelConfig.preset(_:resolution:)`); nil keeps its own.
+    public static func defaults(preset name: String, resolution: Int? = nil) throws -> TeacherTrainingConfig {
+        let model = try resolution.map { try ModelConfig.preset(name, resolution: $0) } ?? ModelConfig.preset(name)
         switch name {
         case "tiny":
             return TeacherTrainingConfig(model: model, iterations: 200, batchSize: 16, learningRate: 2e-3, warmupSteps: 20,
@@ -75,13 +84,35 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
         guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0") }
         guard xvarSteps >= 1, xvarExamples >= 1, xvarEta >= 0 else { throw fail("xvar table needs steps ≥ 1, examples ≥ 1, η ≥ 0") }
+        if dataset == "shapes", let set = [heldout.map { _ in "held-out fraction" }, captionKey.map { _ in "caption key" },
+                                           minWordCount.map { _ in "minimum word count" }].compactMap({ $0 }).first {
+            throw fail("a \(set) applies to image-folder datasets, not the built-in shapes world")
+        }
+        if let heldout, !(0..<1).contains(heldout) { throw fail("held-out fraction must be in [0, 1), got \(heldout)") }
+        if let captionKey, captionKey.isEmpty { throw fail("caption key must not be empty") }
+        if let minWordCount, minWordCount < 1 { throw fail("minimum word count must be ≥ 1, got \(minWordCount)") }
     }
 
-    /// Opens `dataset` at the model's resolution.
-    public func openDataset() throws -> TextImageDataset {
+    /// The training split of `dataset` at the model's resolution (`folder`, when given, is
+    /// where an image-folder dataset lies on this machine, e.g. an imported dataset unpacked).
+    public func openDataset(folder: URL? = nil) throws -> TextImageDataset {
         let r = model.uvit.resolution
-        if dataset == "shapes" { return try ShapesDataset(resolution: r, seed: seed) }
-        return try ImageFolderDataset(directory: URL(fileURLWithPath: dataset), resolution: r, seed: seed)
+        if dataset == "shapes" && folder == nil { return try ShapesDataset(resolution: r, seed: seed) }
+        return try ImageFolderDataset(directory: folder ?? URL(fileURLWithPath: dataset), resolution: r, seed: seed, split: .train,
+                                      heldout: heldout ?? ImageFolderDataset.defaultHeldout, captionKey: captionKey)
+    }
+
+    /// What a fresh run trains on: the dataset's training split, the tokenizer (the shapes
+    /// world's, or one learned from the training captions — held-out captions never count), and
+    /// this config with the text encoder's vocabulary size set to that tokenizer's.
+    public func openData(folder: URL? = nil) throws -> TeacherData {
+        let data = try openDataset(folder: folder)
+        guard let images = data as? ImageFolderDataset else { return TeacherData(config: self, dataset: data, tokenizer: .shapes, vocabulary: nil) }
+        let (tokenizer, report) = Tokenizer.learn(from: images.items.map(\.caption), minCount: minWordCount ?? Tokenizer.defaultMinWordCount,
+                                                  maxLength: model.text.maxLength)
+        var c = self
+        c.model.text.vocabularySize = tokenizer.vocabularySize
+        return TeacherData(config: c, dataset: data, tokenizer: tokenizer, vocabulary: report)
     }
 
     public func jsonString() -> String {
@@ -94,5 +125,25 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         do { return try JSONDecoder().decode(TeacherTrainingConfig.self, from: Data(json.utf8)) } catch {
             throw ModelError("\(source): training config is not valid JSON (\(error))")
         }
+    }
+}
+
+/// A fresh run's inputs (`TeacherTrainingConfig.openData`).
+public struct TeacherData {
+    /// The config to train with: the vocabulary size follows the tokenizer.
+    public let config: TeacherTrainingConfig
+    public let dataset: TextImageDataset
+    public let tokenizer: Tokenizer
+    /// For a learned vocabulary: its size and coverage of the training captions.
+    public let vocabulary: VocabularyReport?
+
+    /// Held-out records training never sees (image folders), nil for the shapes world.
+    public var heldoutCount: Int? { (dataset as? ImageFolderDataset)?.heldoutSplit.heldoutCount }
+}
+
+extension TeacherTrainer {
+    /// A fresh run on `data` (`TeacherTrainingConfig.openData`).
+    public convenience init(_ data: TeacherData) throws {
+        try self.init(config: data.config, dataset: data.dataset, tokenizer: data.tokenizer)
     }
 }

@@ -2,22 +2,24 @@ import Datasets
 import Foundation
 import Jobs
 
-// mscm-ctl dataset preview|export|prompts: look at, write out and list the training data.
+// mscm-ctl dataset preview|export|prompts|import: look at, write out, list and share the training data.
 
 /// Which flags each subcommand takes.
 private let datasetSubcommands: [String: Set<String>] = [
-    "preview": ["out", "count", "resolution", "seed", "heldout", "folder", "scale", "columns"],
+    "preview": ["out", "count", "resolution", "seed", "heldout", "folder", "scale", "columns", "caption-key"],
     "export": ["out", "count", "resolution", "seed", "heldout"],
     "prompts": ["out"],
+    "import": ["name", "caption-key", "replace"],
 ]
 
 let datasetCommand = Command(
     name: "dataset",
-    summary: "Preview, export or list the shapes-world dataset (preview | export | prompts).",
+    summary: "Preview, export or list the shapes-world dataset, or import an image folder for a fleet (preview | export | prompts | import).",
     usage: """
-    mscm-ctl dataset preview --out FILE [--count N] [--resolution R] [--seed K] [--heldout] [--folder DIR] [--scale S] [--columns C]
+    mscm-ctl dataset preview --out FILE [--count N] [--resolution R] [--seed K] [--heldout] [--folder DIR [--caption-key K]] [--scale S] [--columns C]
            mscm-ctl dataset export --count N --out DIR [--resolution R] [--seed K] [--heldout]
            mscm-ctl dataset prompts --out DIR
+           mscm-ctl dataset import DIR --name NAME [--caption-key K] [--replace]
     """,
     flags: [.value("out", "PATH", "preview: the PNG grid to write; export, prompts: the directory to create (required)"),
             .value("count", "N", "preview: samples to show (default 24); export: examples to write (required)"),
@@ -26,15 +28,30 @@ let datasetCommand = Command(
             .bool("heldout", "use the held-out evaluation prompts instead of the training stream"),
             .value("folder", "DIR", "preview: show an image-folder dataset (PNGs + metadata.jsonl) instead"),
             .value("scale", "S", "preview: enlarge each tile S times (default 3)"),
-            .value("columns", "C", "preview: tiles per row (default 6)")]
+            .value("columns", "C", "preview: tiles per row (default 6)"),
+            .value("name", "NAME", "import: the dataset artifact's name, for --dataset NAME (required)"),
+            .value("caption-key", "K", "import, preview --folder: the caption field (default: text, else caption)"),
+            .bool("replace", "import: point an existing name at the new content")]
 ) { flags in
     let cmd = "mscm-ctl dataset"
     guard let sub = flags.positional.first, let names = datasetSubcommands[sub] else {
-        throw UsageError("\(cmd): expected a subcommand: preview, export or prompts (see \(cmd) --help)")
+        throw UsageError("\(cmd): expected a subcommand: preview, export, prompts or import (see \(cmd) --help)")
     }
-    guard flags.positional.count == 1 else { throw UsageError("\(cmd) \(sub): unexpected argument '\(flags.positional[1])'") }
+    let arguments = sub == "import" ? 2 : 1
+    guard flags.positional.count <= arguments else { throw UsageError("\(cmd) \(sub): unexpected argument '\(flags.positional[arguments])'") }
     if let stray = flags.values.keys.sorted().first(where: { !names.contains($0) }) {
         throw UsageError("\(cmd) \(sub): --\(stray) does not apply to \(sub)")
+    }
+    if sub == "import" {
+        guard flags.positional.count == 2 else { throw UsageError("\(cmd) import: give the folder, e.g. \(cmd) import my-pictures --name mine") }
+        guard let name = flags.string("name") else { throw UsageError("\(cmd) import: --name is required") }
+        let r = try DatasetImport.run(URL(fileURLWithPath: flags.positional[1]), name: name, captionKey: flags.string("caption-key"),
+                                      replace: flags.bool("replace"), store: ArtifactStore(database()))
+        let split = r.summary.heldout.map { "\($0) held out by its split column" }
+            ?? "no split column: training holds out a seeded fraction (--heldout, default 0.05)"
+        print("imported \(name): \(r.summary.records) pictures (\(split)), \(r.summary.bytes) bytes, sha256 \(r.info.sha256)")
+        print("train on it from any worker: mscm-ctl submit train-teacher --dataset \(name)")
+        return
     }
     guard let out = flags.string("out") else { throw UsageError("\(cmd) \(sub): --out is required") }
     let seed = UInt64(try flags.int("seed", default: 0, range: 0...Int.max)!)
@@ -50,7 +67,8 @@ let datasetCommand = Command(
         let title: String
         if let folder = flags.string("folder") {
             guard !flags.bool("heldout") else { throw UsageError("\(cmd) preview: --heldout and --folder exclude each other") }
-            let d = try ImageFolderDataset(directory: URL(fileURLWithPath: folder), resolution: resolution, seed: seed)
+            let d = try ImageFolderDataset(directory: URL(fileURLWithPath: folder), resolution: resolution, seed: seed,
+                                           captionKey: flags.string("caption-key"))
             dataset = d
             count = min(count, d.items.count)
             title = "\(folder): \(d.items.count) examples at \(resolution)x\(resolution), seed \(seed)"

@@ -8,11 +8,12 @@ import Models
 let sampleCommand = Command(
     name: "sample",
     summary: "Draw pictures from a model file (a prompt, or a labelled grid of prompts × seeds).",
-    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm|student] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
+    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) (--out PNG | --out-dir DIR) [--sampler ddim|addim|ddpm|student] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
     flags: [.value("model", "FILE", "model file (a teacher from train-teacher or a student from distill); required"),
             .value("prompt", "TEXT", "one caption"),
             .value("prompts", "FILE", "a prompt file, one caption per line ('#' comments), e.g. Prompts/heldout.txt"),
-            .value("out", "PNG", "the picture to write; required"),
+            .value("out", "PNG", "the picture to write (or give --out-dir)"),
+            .value("out-dir", "DIR", "write one PNG per picture (named by prompt and seed) and a metadata.jsonl here instead of a grid"),
             .value("sampler", "NAME", "ddim, addim (teacher default; uses the model's xvar table), ddpm, or student (student default)"),
             .value("steps", "N", "sampling steps (default 256; a student's own S, which the student sampler requires)"),
             .value("guidance", "W", "classifier-free guidance w (default 3 for a teacher, 0 for a student, which learned the guided path)"),
@@ -23,7 +24,9 @@ let sampleCommand = Command(
 ) { flags in
     let cmd = "mscm-ctl sample"
     guard let modelPath = flags.string("model") else { throw UsageError("\(cmd): --model is required") }
-    guard let outPath = flags.string("out") else { throw UsageError("\(cmd): --out is required") }
+    let outDir = flags.string("out-dir")
+    guard let outPath = flags.string("out") ?? outDir else { throw UsageError("\(cmd): --out or --out-dir is required") }
+    if outDir != nil && flags.has("out") { throw UsageError("\(cmd): give --out or --out-dir, not both") }
     if let stray = flags.positional.first { throw UsageError("\(cmd): unexpected argument '\(stray)'") }
     let prompts: [String]
     switch (flags.string("prompt"), flags.string("prompts")) {
@@ -34,6 +37,7 @@ let sampleCommand = Command(
     }
     // The model decides the defaults, so it is read before the sampling flags.
     let file = try ModelFile.load(URL(fileURLWithPath: modelPath))
+    warnUnknownWords(prompts, tokenizer: file.model.tokenizer, command: cmd)
     let studentSteps = file.studentSteps
     if file.kind == "student" && studentSteps == nil { throw UsageError("\(cmd): \(modelPath): student file lacks a valid student_steps") }
     let samplerName = flags.string("sampler", default: studentSteps == nil ? "addim" : "student")
@@ -47,6 +51,11 @@ let sampleCommand = Command(
     let single = prompts.count == 1 && seeds == 1
     let scale = try flags.int("scale", default: single ? 1 : 4, range: 1...64)!
     let columns = try flags.int("columns", range: 1...1024)
+    if let outDir {
+        try writeSampleFolder(file, prompts: prompts, seed: seed, seeds: seeds, sampler: sampler, steps: steps, guidance: guidance,
+                              model: modelPath, to: URL(fileURLWithPath: outDir))
+        return
+    }
     guard outPath.lowercased().hasSuffix(".png") else { throw UsageError("\(cmd): --out must name a .png file, got '\(outPath)'") }
 
     let picture: RGBImage
