@@ -26,9 +26,13 @@ public enum DatasetImport {
     public static func run(_ directory: URL, name: String, captionKey: String? = nil, replace: Bool = false,
                            store: ArtifactStore) throws -> Result {
         if let why = nameProblem(name) { throw DatasetError("--name \(why)") }
-        if !replace, let taken = try store.info(name), taken.name == name {
-            throw DatasetError("artifact name '\(name)' is taken (kind \(taken.kind), sha256 \(taken.sha256.prefix(12))); choose another name or add --replace")
+        func takenError(_ t: ArtifactInfo) -> DatasetError {
+            DatasetError("artifact name '\(name)' is taken (kind \(t.kind), sha256 \(t.sha256.prefix(12))); choose another name or add --replace")
         }
+        // A name taken by something else fails before the folder is read; one taken by a
+        // dataset is checked after packing, since importing the same folder again is a no-op.
+        let taken = try store.info(name).flatMap { $0.name == name ? $0 : nil }
+        if !replace, let taken, taken.kind != DatasetSource.artifactKind { throw takenError(taken) }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
             throw DatasetError("\(directory.path): no such folder")
@@ -37,7 +41,16 @@ public enum DatasetImport {
         defer { try? FileManager.default.removeItem(at: temp) }
         let archive = temp.appendingPathComponent("dataset.tar")
         let summary = try DatasetArchive.pack(directory, captionKey: captionKey, to: archive)
+        if !replace, let taken, taken.sha256 != (try sha256(of: archive)) { throw takenError(taken) }
         let info = try store.put(name: name, kind: DatasetSource.artifactKind, file: archive, replace: replace)
         return Result(info: info, summary: summary)
+    }
+
+    static func sha256(of url: URL) throws -> String {
+        guard let h = FileHandle(forReadingAtPath: url.path) else { throw DatasetError("cannot read \(url.path)") }
+        defer { try? h.close() }
+        var sha = SHA256()
+        while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty { sha.update(chunk) }
+        return sha.finalizeHex()
     }
 }
