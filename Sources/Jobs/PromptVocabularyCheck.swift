@@ -7,6 +7,8 @@ import Models
 /// prompt with words a model lacks gives one warning line naming them. Only a model file's
 /// header is read (its metadata holds the vocabulary).
 public enum PromptVocabularyCheck {
+    public static let maxLinesPerModel = 5
+
     /// Warning lines for a (pinned) `evaluate` spec; empty when every word is known, and when
     /// the prompts or models cannot be read here (the job's own validation reports those).
     public static func warnings(evaluateSpec spec: JSON, store: ArtifactStore) -> [String] {
@@ -25,7 +27,13 @@ public enum PromptVocabularyCheck {
             else { groups.append(([m.name], m.tokenizer)) }
         }
         for g in groups {
-            for p in prompts { if let w = g.tokenizer.unknownWordsWarning(p) { lines.append("\(g.names.joined(separator: ", ")): \(w)") } }
+            let warned = prompts.compactMap { p in g.tokenizer.unknownWordsWarning(p).map { "\(g.names.joined(separator: ", ")): \($0)" } }
+            // A model evaluated on prompts of another world would warn on every prompt: the
+            // first few name the words, one line counts the rest.
+            lines += warned.prefix(maxLinesPerModel)
+            if warned.count > maxLinesPerModel {
+                lines.append("\(g.names.joined(separator: ", ")): \(warned.count - maxLinesPerModel) more of the \(prompts.count) prompts hold unknown words")
+            }
         }
         return lines
     }
