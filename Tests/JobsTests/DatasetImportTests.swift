@@ -145,5 +145,20 @@ final class DatasetImportTests: ScratchTestCase {
                                                steps: 4, guidance: 2, xvar: teacher.xvar)
         XCTAssertEqual(x.shape, [1, 16, 16, 3])
         XCTAssertTrue(x.isFinite)
+
+        // A student distils on the teacher's own training split, fetched by the dataset's sha256.
+        var distill = NewJob(kind: DistillJob.kind, spec: ["teacher": .string(try XCTUnwrap(result["teacher"]?.string)), "steps": 2,
+                                                           "iterations": 2, "batch": 2, "checkpoint_every": 1])
+        try DistillJob.prepare(&distill, artifacts: artifacts)
+        let sid = try store.submit(distill).id
+        try eventually(120, "the distill job finished") { [.succeeded, .failed].contains(try self.job(sid).state) }
+        let distilled = try self.job(sid)
+        XCTAssertEqual(distilled.state, .succeeded, "\(distilled.errors)")
+        let studentFile = FileManager.default.temporaryDirectory.appendingPathComponent("student-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: studentFile) }
+        _ = try artifacts.export(try XCTUnwrap(try self.job(sid).result?["student"]?.string), to: studentFile)
+        XCTAssertEqual(try ModelFile.load(studentFile).model.tokenizer, tok)
+        let distillLog = try store.events(sid).map(\.message).joined(separator: "\n")
+        XCTAssertTrue(distillLog.contains("dataset patterns (\(imported.info.sha256.prefix(12))"), distillLog)
     }
 }
