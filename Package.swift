@@ -17,13 +17,13 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + vectorFlags, 
 // One test target per module, mirroring Sources/.
 let testTargets: [(String, [Target.Dependency])] = [
     ("TensorsTests", ["Tensors"]),
-    ("NeuralNetTests", ["NeuralNet", "Tensors"]),
+    ("NeuralNetTests", ["NeuralNet", "Tensors", "FuzzSupport"]),
     ("DiffusionTests", ["Diffusion", "NeuralNet", "Tensors"]),
-    ("DatasetsTests", ["Datasets", "Tensors"]),
-    ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets"]),
-    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets"]),
-    ("JobQueueTests", ["JobQueue"]),
-    ("JobsTests", ["Jobs", "JobQueue", "Models"]),
+    ("DatasetsTests", ["Datasets", "Tensors", "FuzzSupport"]),
+    ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets", "FuzzSupport"]),
+    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets", "FuzzSupport"]),
+    ("JobQueueTests", ["JobQueue", "FuzzSupport"]),
+    ("JobsTests", ["Jobs", "JobQueue", "Models", "NeuralNet"]),
 ]
 
 let package = Package(
@@ -54,6 +54,8 @@ let package = Package(
         .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue"]),
         .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue"]),
         .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Tensors", "NeuralNet", "Models", "Diffusion", "Evaluation"], swiftSettings: fast),
+        // The seeded mutation fuzzer the readers' fuzz tests share (ops/fuzz runs them long).
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 
     ] + testTargets.map { .testTarget(name: $0.0, dependencies: $0.1) },
     swiftLanguageModes: [.v5]

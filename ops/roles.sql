@@ -47,6 +47,9 @@ GRANT UPDATE (state, attempt, max_attempts, run_at, lease_owner, lease_expires_a
 GRANT SELECT, INSERT, UPDATE, DELETE ON schedules TO mscm_worker;
 -- Workers register themselves and heartbeat (`mscm-ctl workers`); maintenance forgets the long gone.
 GRANT SELECT, INSERT, UPDATE, DELETE ON workers TO mscm_worker;
+-- Training curves: written fenced by the attempt that holds the job (a resumed attempt
+-- overwrites the iterations it runs again).
+GRANT SELECT, INSERT, UPDATE ON job_history TO mscm_worker;
 GRANT SELECT, INSERT ON blobs, blob_chunks, artifacts TO mscm_worker;
 GRANT SELECT ON schema_migrations TO mscm_worker;
 -- Workers may not delete artifacts, blobs or jobs, except through these functions, each of
@@ -62,5 +65,5 @@ GRANT EXECUTE ON FUNCTION mscm_prune_jobs(float8, integer) TO mscm_worker;
 REVOKE ALL ON FUNCTION mscm_collect_garbage() FROM PUBLIC;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO mscm_worker;
 
-GRANT SELECT ON jobs, job_events, schedules, blobs, blob_chunks, artifacts, schema_migrations, workers TO mscm_readonly;
+GRANT SELECT ON jobs, job_events, schedules, blobs, blob_chunks, artifacts, schema_migrations, workers, job_history TO mscm_readonly;
 ALTER ROLE mscm_readonly SET default_transaction_read_only = on;

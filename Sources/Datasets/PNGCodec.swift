@@ -46,6 +46,13 @@ public enum PNGCodec {
                 png_image_free(&image)
                 throw PNGError("\(name): PNG of \(w)×\(h) pixels is larger than the \(maxPixels)-pixel limit")
             }
+            // Deflate expands at most 1032-fold and a pixel takes at least one bit, so a file of
+            // n bytes holds at most 8256·n pixels: a tiny file declaring a big picture is refused
+            // before its buffer is allocated, not after libpng finds the data missing.
+            guard w * h <= raw.count * 8256 else {
+                png_image_free(&image)
+                throw PNGError("\(name): PNG of \(w)×\(h) pixels cannot be held by its \(raw.count) bytes (truncated or corrupt)")
+            }
             // 16-bit files without gAMA/sRGB are sRGB-encoded in practice (libpng would assume
             // linear); the flag must be set after begin_read, which clears the struct.
             image.flags |= png_uint_32(PNG_IMAGE_FLAG_16BIT_sRGB)

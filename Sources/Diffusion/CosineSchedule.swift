@@ -1,6 +1,6 @@
 import Foundation
 
-/// The variance-preserving cosine schedule of ALGORITHMS.md §1:
+/// The variance-preserving cosine schedule of docs/algorithms.md §1:
 ///
 ///     λ(t) = −2 · log(tan(π t / 2)) + 2 · shift,   clipped to [logSNRMin, logSNRMax]
 ///     α_t  = sqrt(sigmoid(λ)),   σ_t = sqrt(sigmoid(−λ)),   α_t² + σ_t² = 1

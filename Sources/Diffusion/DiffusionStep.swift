@@ -1,6 +1,6 @@
 import Foundation
 
-// The per-step maps of ALGORITHMS.md §2 and §4 on batches. Every example of a batch `[B, …]` is
+// The per-step maps of docs/algorithms.md §2 and §4 on batches. Every example of a batch `[B, …]` is
 // a flat vector of d = count / B numbers and carries its own times; coefficients are per example
 // in Double, and every element is combined in Double before it is stored as Float.
 

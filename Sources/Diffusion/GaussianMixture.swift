@@ -9,7 +9,7 @@ import Foundation
 ///     E[x | z_t]   = Σ_k r_k m_k
 ///     tr Var(x | z_t) / D = Σ_k r_k v_k + Σ_k r_k ‖m_k − E[x | z_t]‖² / D
 ///
-/// and the ideal v̂ = (α_t z_t − E[x | z_t]) / σ_t (ALGORITHMS.md §2). At t = 0 the posterior is
+/// and the ideal v̂ = (α_t z_t − E[x | z_t]) / σ_t (docs/algorithms.md §2). At t = 0 the posterior is
 /// the point z itself.
 public struct GaussianMixture: Sendable {
     public let weights: [Double]

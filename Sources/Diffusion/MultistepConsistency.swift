@@ -1,10 +1,13 @@
 import Foundation
 
-/// Distillation from a teacher, or consistency training from data alone (ALGORITHMS.md §5).
+/// Distillation from a teacher, or consistency training from data alone (docs/algorithms.md §5).
 public enum ConsistencyMode {
     /// Multistep consistency distillation: x_T is the guided teacher prediction x̂_w(z_t, t);
     /// xvar = η · ‖x̂_cond(z_t, t) − x‖² / d on the unguided prediction, per example.
     case distill(teacher: VelocityModel, guidance: Double, xvarFraction: Double)
+    /// Guidance-conditioned distillation: as `distill`, with w_b for example b (drawn by
+    /// `MultistepConsistency.drawGuidance`); xvar stays on the unguided prediction.
+    case distillPerExample(teacher: VelocityModel, guidance: [Double], xvarFraction: Double)
     /// Multistep consistency training: x_T = x, xvar = 0.
     case train
 }
@@ -101,6 +104,11 @@ public struct MultistepConsistency {
             xT = DiffusionStep.predictX(v: v.guided, z: zt, t: t, schedule: schedule)
             let xCond = w == 0 ? xT : DiffusionStep.predictX(v: v.conditional, z: zt, t: t, schedule: schedule)
             xvar = perExampleXvar(prediction: xCond, data: x, eta: eta)
+        case .distillPerExample(let teacher, let w, let eta):
+            let v = teacher.guided(zt, t, guidance: w)
+            xT = DiffusionStep.predictX(v: v.guided, z: zt, t: t, schedule: schedule)
+            let xCond = DiffusionStep.predictX(v: v.conditional, z: zt, t: t, schedule: schedule)
+            xvar = perExampleXvar(prediction: xCond, data: x, eta: eta)
         }
 
         // z_s = aDDIM_{t→s}(x_T, z_t, xvar), kept in Double for the target and rounded for the student.
@@ -144,6 +152,15 @@ public struct MultistepConsistency {
         }
         return ConsistencyBatch(z: zt, t: t, xTarget: xTarget, alpha: at, sigma: st, step: step, offset: offset,
                                 segmentSteps: nSeg, totalSteps: T, xvar: xvar)
+    }
+
+    /// w ~ U[lower, upper] for examples firstExample ..< firstExample + count of `iteration`
+    /// (stream `consistencyGuidance`): w_b = lower + (upper − lower) · u_b.
+    public static func drawGuidance(lower: Double, upper: Double, seed: UInt64, iteration: Int, firstExample: Int = 0,
+                                    count: Int) -> [Double] {
+        let rng = CounterRNG(seed: seed)
+        let stream = NoiseStreams.stream(NoiseStreams.consistencyGuidance, round: iteration)
+        return (0..<count).map { lower + (upper - lower) * Double(rng.uniform(stream: stream, index: UInt64(firstExample + $0))) }
     }
 
     /// The student's v̂ = f(z_t, t) (with gradients, from the caller) → (loss, dloss/dv̂), with

@@ -3,7 +3,7 @@ import Foundation
 /// Every random draw of the Diffusion module, addressed for `CounterRNG(seed:)`.
 ///
 /// A draw is a pure function of (seed, stream, index) — never of batch size, batch position or
-/// machine (ALGORITHMS.md §6). The stream packs a *round* (a training iteration or a sampler
+/// machine (docs/algorithms.md §6). The stream packs a *round* (a training iteration or a sampler
 /// step) above an 8-bit *kind*: `stream = round << 8 | kind`. Indices are per example
 /// (`example`) or per element (`example · d + element`, with `d` the scalars per example).
 ///
@@ -20,6 +20,7 @@ import Foundation
 /// | `consistencyNoise` | iteration | example · d + element | ε of z_t (§5) |
 /// | `mixtureComponent` | 0 | example | Gaussian-mixture component draw |
 /// | `mixtureNoise` | 0 | example · D + element | Gaussian-mixture within-component noise |
+/// | `consistencyGuidance` | iteration | example | w ~ U[w_min, w_max] of a guidance-range student (§5) |
 public enum NoiseStreams {
     public static let initialNoise: UInt64 = 1
     public static let ancestralNoise: UInt64 = 2
@@ -32,6 +33,7 @@ public enum NoiseStreams {
     public static let consistencyNoise: UInt64 = 9
     public static let mixtureComponent: UInt64 = 10
     public static let mixtureNoise: UInt64 = 11
+    public static let consistencyGuidance: UInt64 = 12
 
     /// The stream of `kind` in `round` (an iteration or a step number).
     @inline(__always)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How the pseudo-Huber loss of ALGORITHMS.md §5 reduces a difference Δ (per example, d numbers).
+/// How the pseudo-Huber loss of docs/algorithms.md §5 reduces a difference Δ (per example, d numbers).
 public enum HuberReduction: String, Codable, Sendable {
     /// sqrt(mean(Δ²) + c²) − c per example (project default: with small c, the Euclidean distance).
     case perExample

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The teacher baselines of ALGORITHMS.md §6.
+/// The teacher baselines of docs/algorithms.md §6.
 public enum TeacherSampler {
     /// Deterministic DDIM (§4).
     case ddim

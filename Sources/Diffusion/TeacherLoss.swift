@@ -1,6 +1,6 @@
 import Foundation
 
-/// One batch of the teacher's diffusion loss (ALGORITHMS.md §2): the network is asked for
+/// One batch of the teacher's diffusion loss (docs/algorithms.md §2): the network is asked for
 /// v̂ = F(z_t, λ(t), c_b) where c_b is the example's conditioning, or the learned null
 /// conditioning where `conditional[b]` is false.
 public struct TeacherLossBatch {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// N_teacher(i): how many teacher steps span [0, 1] at training iteration i (ALGORITHMS.md §5).
+/// N_teacher(i): how many teacher steps span [0, 1] at training iteration i (docs/algorithms.md §5).
 public enum TeacherStepSchedule: Equatable, Codable, Sendable {
     /// N_teacher(i) = n (256 in the mission's text-to-image setting).
     case fixed(Int)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A network seen by the Diffusion module: `F(z_t, t, conditioning) → v̂` on a batch
-/// (ALGORITHMS.md §2). `z` is `[B, …]` (each example a flat vector of d = count / B numbers),
+/// (docs/algorithms.md §2). `z` is `[B, …]` (each example a flat vector of d = count / B numbers),
 /// `t` holds one time per example, and the result has `z`'s shape.
 ///
 /// The conditioning (text, class) is captured by whoever builds the model; `conditional: false`
@@ -47,6 +47,24 @@ public struct VelocityModel {
         return (Guidance.combine(conditional: checked(c, z, t), unconditional: checked(u, z, t), w: w), c)
     }
 
+    /// The guided v̂ with one w per example (guidance-conditioned distillation, §5) and v̂_cond.
+    /// Both branches run unless every w is 0.
+    public func guided(_ z: Tensor, _ t: [Float], guidance w: [Double]) -> (guided: Tensor, conditional: Tensor) {
+        precondition(w.count == z.shape[0], "VelocityModel: \(w.count) guidance weights for a batch of \(z.shape[0])")
+        if w.allSatisfy({ $0 == 0 }) {
+            let c = conditional(z, t)
+            return (c, c)
+        }
+        let c: Tensor, u: Tensor
+        if let both = bothBranches {
+            (c, u) = both(z, t)
+        } else {
+            c = branch(z, t, true)
+            u = branch(z, t, false)
+        }
+        return (Guidance.combine(conditional: checked(c, z, t), unconditional: checked(u, z, t), w: w), c)
+    }
+
     private func checked(_ v: Tensor, _ z: Tensor, _ t: [Float]) -> Tensor {
         precondition(v.shape == z.shape, "VelocityModel: v̂ shape \(v.shape) differs from z shape \(z.shape)")
         precondition(t.count == z.shape[0], "VelocityModel: \(t.count) times for a batch of \(z.shape[0])")
@@ -54,7 +72,7 @@ public struct VelocityModel {
     }
 }
 
-/// Classifier-free guidance in the project's convention (ALGORITHMS.md §3).
+/// Classifier-free guidance in the project's convention (docs/algorithms.md §3).
 public enum Guidance {
     /// (1 + w) · cond − w · uncond. Linear with weights summing to one, so applying it to v̂, ε̂
     /// or x̂ at the same z_t gives the same result.
@@ -64,6 +82,21 @@ public enum Guidance {
         let a = Float(1 + w), b = Float(w)
         let cp = c.data, up = u.data, op = out.data
         for i in 0..<c.count { op[i] = a * cp[i] - b * up[i] }
+        return out
+    }
+
+    /// (1 + w_b) · cond − w_b · uncond with w_b for example b of [B, …]; the same Float
+    /// arithmetic as the scalar form, so equal weights give identical results.
+    public static func combine(conditional c: Tensor, unconditional u: Tensor, w: [Double]) -> Tensor {
+        checkSameShape(c, u, "Guidance.combine")
+        let b = c.shape[0], d = c.count / max(b, 1)
+        precondition(w.count == b, "Guidance.combine: \(w.count) weights for a batch of \(b)")
+        let out = Tensor(shape: c.shape)
+        let cp = c.data, up = u.data, op = out.data
+        for e in 0..<b {
+            let a = Float(1 + w[e]), s = Float(w[e])
+            for i in (e * d)..<((e + 1) * d) { op[i] = a * cp[i] - s * up[i] }
+        }
         return out
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The teacher's empirical posterior-variance table (ALGORITHMS.md §4): for every step
+/// The teacher's empirical posterior-variance table (docs/algorithms.md §4): for every step
 /// t_k = k / N of the uniform grid, the mean over data of η · ‖x̂_cond(z_{t_k}) − x‖² / d,
 /// always on the conditional (unguided) prediction. Computed once and stored with the teacher.
 public struct XvarTable: Codable, Equatable, Sendable {

@@ -3,7 +3,7 @@ import NeuralNet
 
 /// The FID feature network: reads a shapes-world picture's five attributes (shape, colour,
 /// size, position, background), one softmax head each. Its penultimate layer — the trunk's
-/// F-dimensional output — is the feature space of the Fréchet distance (ALGORITHMS.md §7),
+/// F-dimensional output — is the feature space of the Fréchet distance (docs/algorithms.md §7),
 /// as Inception's pool layer is for ImageNet FID.
 ///
 ///     f = ConvTrunk(x)                       [B, F]   (the FID features)

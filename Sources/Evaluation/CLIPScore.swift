@@ -8,7 +8,7 @@ public struct CLIPScoreResult: Codable, Equatable {
     public let embeddingModel: String
 }
 
-/// CLIP score over (image, prompt) pairs (ALGORITHMS.md §7):
+/// CLIP score over (image, prompt) pairs (docs/algorithms.md §7):
 ///
 ///     CLIPScore = max( mean_i 100 · cos(e_image_i, e_text_i), 0 )
 ///

@@ -1,7 +1,7 @@
 import COpenBLAS
 import Tensors
 
-// Double-precision dense linear algebra for the Fréchet distance (ALGORITHMS.md §7 asks for
+// Double-precision dense linear algebra for the Fréchet distance (docs/algorithms.md §7 asks for
 // double precision). Matrices are row-major [Double] arrays of n×n (or rows×cols) values;
 // every product goes through OpenBLAS.
 
@@ -27,6 +27,11 @@ enum DoubleMatrix {
     /// Upper triangle of C += Yᵀ·Y for Y rows×n (row-major dsyrk); the lower triangle is untouched.
     static func accumulateGram(_ y: UnsafePointer<Double>, rows: Int, n: Int, into c: UnsafeMutablePointer<Double>) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(rows), 1, y, Int32(n), 1, c, Int32(n))
+    }
+
+    /// Upper triangle of C = X·Xᵀ for X rows×k (row-major dsyrk, beta 0): the Gram matrix of the rows.
+    static func syrk(_ x: UnsafePointer<Double>, rows: Int, k: Int, into c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(k), 1, x, Int32(k), 0, c, Int32(rows))
     }
 
     /// (M + Mᵀ)/2: removes the rounding asymmetry of a product that is symmetric in exact arithmetic.

@@ -44,16 +44,21 @@ public struct EvaluatorConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         func fail(_ s: String) -> EvaluationError { EvaluationError("evaluator config: \(s)") }
         guard resolution == 16 || resolution == 32 else { throw fail("resolution must be 16 or 32, got \(resolution)") }
-        guard featureWidth >= 2, clipTrunkWidth >= 1, embeddingWidth >= 2, baseChannels >= 1, maxChannels >= 1, extraConvs >= 0 else {
-            throw fail("widths and channel counts must be positive")
+        // Caps far above the defaults keep a crafted file from asking for gigabytes.
+        for (field, value, range) in [("featureWidth", featureWidth, 2...8192), ("clipTrunkWidth", clipTrunkWidth, 1...8192),
+                                      ("embeddingWidth", embeddingWidth, 2...8192), ("baseChannels", baseChannels, 1...512),
+                                      ("maxChannels", maxChannels, 1...512), ("extraConvs", extraConvs, 0...8),
+                                      ("warmupIterations", warmupIterations, 0...1_000_000_000)] where !range.contains(value) {
+            throw fail("\(field) must be in \(range.lowerBound)…\(range.upperBound), got \(value)")
         }
         guard text.width > 0, text.heads > 0, text.width % text.heads == 0, text.layers >= 0 else {
             throw fail("text width \(text.width) does not split into \(text.heads) heads")
         }
+        do { try text.validate(FieldCheck("text.")) } catch let e as ModelError { throw fail(e.description) }
         guard text.vocabularySize == Tokenizer.shapes.vocabularySize, text.maxLength == Tokenizer.shapes.maxLength else {
             throw fail("the text encoder must use the shapes tokenizer (\(Tokenizer.shapes.vocabularySize) ids, \(Tokenizer.shapes.maxLength) tokens)")
         }
-        guard iterations >= 1 else { throw fail("iterations must be ≥ 1, got \(iterations)") }
+        guard (1...1_000_000_000).contains(iterations) else { throw fail("iterations must be in 1…1000000000, got \(iterations)") }
         guard (2...1050).contains(batchSize) else { throw fail("batch must be 2…1050 distinct scenes, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw fail("learning rate must be positive") }
     }
@@ -64,9 +69,13 @@ public struct EvaluatorConfig: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
+    /// Decodes and validates the config a file's metadata holds (errors name the file).
     public static func decode(json: String, source: String) throws -> EvaluatorConfig {
-        do { return try JSONDecoder().decode(EvaluatorConfig.self, from: Data(json.utf8)) } catch {
-            throw EvaluationError("\(source): evaluator config is not valid JSON")
+        let config: EvaluatorConfig
+        do { config = try JSONDecoder().decode(EvaluatorConfig.self, from: Data(json.utf8)) } catch {
+            throw EvaluationError("\(source): evaluator config is not valid JSON (\(decodingProblem(error)))")
         }
+        do { try config.validate() } catch { throw EvaluationError("\(source): \(error)") }
+        return config
     }
 }

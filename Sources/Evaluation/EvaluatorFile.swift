@@ -29,7 +29,7 @@ public enum EvaluatorFile {
         guard FileManager.default.fileExists(atPath: name) else { throw EvaluationError("\(name): no such evaluator file") }
         let (tensors, metadata) = try SafeTensors.read(url)
         guard let kind = metadata["kind"] else { throw EvaluationError("\(name): not an mscm file (no 'kind' in its metadata)") }
-        guard kind == Self.kind else { throw EvaluationError("\(name): holds a \(kind), expected an evaluator") }
+        guard kind == Self.kind else { throw EvaluationError("\(name): holds a \(printableField(kind)), expected an evaluator") }
         guard let json = metadata["config"] else { throw EvaluationError("\(name): metadata lacks the evaluator config") }
         let config = try EvaluatorConfig.decode(json: json, source: name)
         guard metadata["tokenizer"] == Tokenizer.shapes.words.joined(separator: " ") else {
@@ -37,7 +37,7 @@ public enum EvaluatorFile {
         }
         let evaluator: Evaluator
         do { evaluator = try Evaluator(config: config) } catch { throw EvaluationError("\(name): \(error)") }
-        do { try evaluator.load(tensors) } catch { throw EvaluationError("\(name): \(error)") }
+        do { try evaluator.load(tensors) } catch { throw EvaluationError("\(name): \(printableField("\(error)"))") }
         for p in evaluator.parameters where !p.value.isFinite {
             throw EvaluationError("\(name): tensor '\(p.name)' holds NaN or Inf")
         }

@@ -1,13 +1,15 @@
 import Foundation
 
 extension LinePlot {
-    /// FID against sampling steps on a log₂ axis: one series per model kind (e.g. "student",
-    /// "teacher-DDIM"), and each entry whose kind is in `referenceKinds` (e.g. the teacher's
-    /// aDDIM-256 run) drawn as a horizontal line labelled with its step count. Entries without
-    /// a FID are skipped. The y label names the feature extractor (ALGORITHMS.md §7).
+    /// FID against sampling steps on a log₂ axis: one line per series (`kind`: a model family,
+    /// e.g. the students of one teacher across S, or the teacher's DDIM across steps), and each
+    /// entry whose kind is in `referenceKinds` (the teacher's aDDIM-256) drawn as a horizontal
+    /// line. The y axis turns log₁₀ when the FIDs span more than a factor of 20 (a 1-step DDIM
+    /// is hundreds of times worse than the rest, and would flatten them). Entries without a FID
+    /// are skipped. The feature extractor is named in the footnote (docs/algorithms.md §7).
     public static func fidAgainstSteps(_ entries: [EvaluationMetrics], referenceKinds: Set<String>,
                                        title: String = "FID against sampling steps") -> LinePlot {
-        let scored = entries.filter { $0.fid != nil }
+        let scored = entries.filter { $0.fid.map { $0.isFinite } ?? false }
         var order: [String] = []
         var byKind: [String: [Point]] = [:]
         var references: [Reference] = []
@@ -22,9 +24,15 @@ extension LinePlot {
             byKind[m.kind, default: []].append(Point(x: Double(m.steps), y: fid, label: label))
         }
         let extractors = Set(scored.compactMap(\.featureExtractor)).sorted()
-        let yLabel = extractors.isEmpty ? "FID" : "FID (features: \(extractors.joined(separator: ", ")))"
-        return LinePlot(title: title, xLabel: "sampling steps (log₂ scale)", yLabel: yLabel,
-                        series: order.map { Series(name: $0, points: byKind[$0]!) },
-                        references: references, logBase2X: true)
+        var plot = LinePlot(title: title, xLabel: "sampling steps (log₂ scale)", yLabel: "FID",
+                            series: order.map { Series(name: $0, points: byKind[$0]!) },
+                            references: references, logBase2X: true)
+        let fids = scored.map { $0.fid! }
+        if let lo = fids.min(), let hi = fids.max(), lo > 0, hi / lo > 20 {
+            plot.logBase10Y = true
+            plot.yLabel = "FID (log₁₀ scale)"
+        }
+        if !extractors.isEmpty { plot.footnote = "FID features: \(extractors.joined(separator: "; ")). Lower is better." }
+        return plot
     }
 }

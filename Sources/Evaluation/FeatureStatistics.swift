@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// Mean and covariance of a feature set — the statistics the Fréchet distance compares
-/// (ALGORITHMS.md §7). Held in double precision; the covariance is the unbiased one
+/// (docs/algorithms.md §7). Held in double precision; the covariance is the unbiased one
 /// (divisor N − 1), as `np.cov(features, rowvar=False)` computes it.
 ///
 /// `count` (N) and `extractor` (the feature network's name) travel with the numbers because a

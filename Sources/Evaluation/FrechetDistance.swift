@@ -2,7 +2,7 @@ import Foundation
 import Tensors
 
 /// A Fréchet distance with what is needed to read it: the feature extractor, the dimension and
-/// both sample counts (ALGORITHMS.md §7: report the extractor and the count beside every FID).
+/// both sample counts (docs/algorithms.md §7: report the extractor and the count beside every FID).
 public struct FrechetScore: Codable, Equatable {
     public let distance: Double
     public let dimension: Int
@@ -13,7 +13,7 @@ public struct FrechetScore: Codable, Equatable {
     public let regularized: Bool
 }
 
-/// The Fréchet distance between two Gaussians fitted to feature sets (ALGORITHMS.md §7):
+/// The Fréchet distance between two Gaussians fitted to feature sets (docs/algorithms.md §7):
 ///
 ///     FD = ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 · tr((Σ₁^{1/2} Σ₂ Σ₁^{1/2})^{1/2})
 ///

@@ -1,28 +1,42 @@
 import Datasets
 import Foundation
 
-/// What the evaluator says about a set of pictures drawn for known prompts (ALGORITHMS.md §7):
+/// What the evaluator says about a set of pictures drawn for known prompts (docs/algorithms.md §7):
 /// the Fréchet distance of their features to a reference set's, the CLIP score of (picture,
 /// prompt) pairs, and attribute accuracy — the fraction of pictures in which the classifier
-/// reads all five attributes the prompt asked for (and the fraction per attribute).
+/// reads all five attributes the prompt asked for (and the fraction per attribute). Given the
+/// reference's features themselves (not only their statistics), also the KID in the same
+/// feature space.
 public struct GeneratedSetScores {
     public let fid: FrechetScore
+    /// Present when `compute` was given `referenceFeatures`.
+    public let kid: KIDScore?
+    /// The evaluator's features of the pictures [N, D] (row i is picture i), e.g. for `SeedNoise`.
+    public let features: Tensor
     public let clip: CLIPScoreResult
     public let attributeAccuracy: Double
     public let perAttribute: [String: Double]
 
     /// `images` [N, R, R, 3] in [−1, 1]; picture i was drawn for `prompts[i]`, whose scene is
     /// `scenes[i]`. `extractor` names the feature space (it must match the reference's);
-    /// `embeddingModel` the CLIP (default: the evaluator's own name for it).
+    /// `embeddingModel` the CLIP (default: the evaluator's own name for it). `referenceFeatures`
+    /// (the rows `reference` was computed from) adds the KID with `kidSubsets` subsets seeded by `kidSeed`.
     public static func compute(_ evaluator: Evaluator, images: Tensor, prompts: [String], scenes: [SceneLabels],
                                reference: FeatureStatistics, extractor: String,
-                               embeddingModel: String? = nil) throws -> GeneratedSetScores {
+                               embeddingModel: String? = nil, referenceFeatures: Tensor? = nil,
+                               kidSubsets: Int = KernelInceptionDistance.defaultSubsets,
+                               kidSeed: UInt64 = 0) throws -> GeneratedSetScores {
         let n = images.shape.first ?? 0
         guard n >= 2, prompts.count == n, scenes.count == n else {
             throw EvaluationError("scoring needs at least 2 pictures, each with its prompt and scene (\(n) pictures, \(prompts.count) prompts, \(scenes.count) scenes)")
         }
-        let stats = try FeatureStatistics(features: try evaluator.features(images), extractor: extractor)
+        let features = try evaluator.features(images)
+        let stats = try FeatureStatistics(features: features, extractor: extractor)
         let fid = try FrechetDistance.score(stats, reference)
+        let kid = try referenceFeatures.map {
+            try KernelInceptionDistance.score(generated: features, reference: $0, subsets: kidSubsets, seed: kidSeed,
+                                              extractor: extractor)
+        }
 
         // Each distinct prompt is encoded once.
         var firstIndex: [String: Int] = [:]
@@ -47,7 +61,7 @@ public struct GeneratedSetScores {
         }
         var per: [String: Double] = [:]
         for a in SceneAttribute.allCases { per[a.description] = Double(correct[a.rawValue]) / Double(n) }
-        return GeneratedSetScores(fid: fid, clip: clip, attributeAccuracy: Double(all) / Double(n), perAttribute: per)
+        return GeneratedSetScores(fid: fid, kid: kid, features: features, clip: clip, attributeAccuracy: Double(all) / Double(n), perAttribute: per)
     }
 }
 

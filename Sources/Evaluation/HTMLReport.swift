@@ -1,7 +1,8 @@
 import Foundation
 
-/// A self-contained HTML page for one evaluation: the metrics table (with each FID's feature
-/// extractor and sample counts and each CLIP score's embedding model), the FID plot inlined as
+/// A self-contained HTML page for one evaluation: how the scores were measured (each FID's
+/// feature extractor and sample counts, each CLIP score's embedding model) stated once above
+/// the metrics table — a column of its own only where rows differ — the FID plot inlined as
 /// SVG, and seed-matched grids referenced as `<img>` by relative path. All text is escaped; the
 /// page needs nothing but the grid images beside it.
 public struct HTMLReport {
@@ -16,6 +17,9 @@ public struct HTMLReport {
     public var plot: LinePlot?
     public var grids: [Grid]
     public var notes: [String]
+    /// The previous report of the same series (its name and metrics): the page then shows each
+    /// entry's FID then and now.
+    public var previous: (name: String, metrics: MetricsDocument)?
 
     public init(metrics: MetricsDocument, plot: LinePlot? = nil, grids: [Grid] = [], notes: [String] = []) {
         self.metrics = metrics; self.plot = plot; self.grids = grids; self.notes = notes
@@ -48,6 +52,7 @@ public struct HTMLReport {
         h += provenance()
         if !notes.isEmpty { h += "<ul class=\"notes\">\n" + notes.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n" }
         h += table()
+        h += changeSection()
         if let plot {
             h += "<h2>FID against sampling steps</h2>\n<div class=\"plot\">\n" + plot.svg(standalone: false) + "</div>\n"
         }
@@ -85,26 +90,50 @@ public struct HTMLReport {
         return lines.isEmpty ? "" : "<p class=\"provenance\">" + lines.map(e).joined(separator: "<br/>\n") + "</p>\n"
     }
 
+    /// "Change since <previous>": the summary, then FID before and now for each entry both have.
+    private func changeSection() -> String {
+        guard let previous else { return "" }
+        let e = Markup.escape
+        let changes = ReportHistory.changes(metrics, since: previous.metrics)
+        var h = "<h2>Change since \(e(previous.name))</h2>\n<p class=\"change-summary\">\(e(ReportHistory.changeSummary(changes))).</p>\n"
+        guard !changes.isEmpty else { return h }
+        h += "<table class=\"changes\">\n<tr><th>model</th><th>FID in \(e(previous.name))</th><th>FID now</th><th>change</th></tr>\n"
+        for c in changes {
+            h += "<tr><td class=\"text\">\(e(c.model))</td><td>\(String(format: "%.2f", c.before))</td><td>\(String(format: "%.2f", c.after))</td>"
+            h += "<td>\(e((c.delta < 0 ? "−" : "+") + String(format: "%.2f", abs(c.delta))))</td></tr>\n"
+        }
+        return h + "</table>\n"
+    }
+
     private func table() -> String {
         let e = Markup.escape
         func num(_ v: Double?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "—" }
         func int(_ v: Int?) -> String { v.map(String.init) ?? "—" }
-        let headers = ["model", "kind", "sampler", "steps", "guidance", "NFE / image", "FID", "feature extractor",
-                       "samples (generated / reference)", "CLIP score", "embedding model", "attribute accuracy",
-                       "seconds / image", "artifact"]
-        var t = "<table class=\"metrics\">\n<tr>" + headers.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+        func samples(_ m: EvaluationMetrics) -> String {
+            m.sampleCount == nil && m.referenceCount == nil ? "—" : "\(int(m.sampleCount)) / \(int(m.referenceCount))"
+        }
+        // (header, text column?, cell, provenance?): a provenance column appears only when its
+        // value differs between rows; otherwise the sentence above the table says it once.
+        let columns: [(String, Bool, (EvaluationMetrics) -> String, Bool)] = [
+            ("model", true, { $0.model }, false), ("family", true, { $0.kind }, false), ("sampler", true, { $0.sampler }, false),
+            ("steps", false, { String($0.steps) }, false), ("guidance", false, { Markup.number($0.guidance) }, false),
+            ("NFE / image", false, { $0.nfePerImage.map { Markup.number($0) } ?? "—" }, false),
+            ("FID", false, { num($0.fid, "%.2f") + ($0.fidSeedStd.map { String(format: " (seed σ %.1f)", $0) } ?? "") }, false),
+            ("KID (mean ± σ over subsets)", false, { m in m.kid.map { String(format: "%.4f ± %.4f", $0, m.kidStd ?? 0) } ?? "—" }, false),
+            ("feature extractor", true, { $0.featureExtractor ?? "—" }, true),
+            ("samples (generated / reference)", false, samples, true),
+            ("CLIP score", false, { num($0.clipScore, "%.2f") }, false),
+            ("embedding model", true, { $0.embeddingModel ?? "—" }, true),
+            ("attribute accuracy", false, { num($0.attributeAccuracy.map { $0 * 100 }, "%.1f%%") }, false),
+            ("seconds / image", false, { num($0.secondsPerImage, "%.3g") }, false),
+            ("artifact", true, { $0.artifact ?? "—" }, false),
+        ]
+        // Rows without the score ("—") do not count as differing.
+        let shown = columns.filter { c in !c.3 || Set(metrics.entries.map(c.2).filter { $0 != "—" }).count > 1 }
+        var t = "<table class=\"metrics\">\n<tr>" + shown.map { "<th>\(e($0.0))</th>" }.joined() + "</tr>\n"
         for m in metrics.entries {
-            let samples = m.sampleCount == nil && m.referenceCount == nil ? "—" : "\(int(m.sampleCount)) / \(int(m.referenceCount))"
-            let cells: [(String, Bool)] = [
-                (m.model, true), (m.kind, true), (m.sampler, true), (String(m.steps), false),
-                (Markup.number(m.guidance), false), (m.nfePerImage.map { Markup.number($0) } ?? "—", false),
-                (num(m.fid, "%.2f"), false), (m.featureExtractor ?? "—", true), (samples, false),
-                (num(m.clipScore, "%.2f"), false), (m.embeddingModel ?? "—", true),
-                (num(m.attributeAccuracy.map { $0 * 100 }, "%.1f%%"), false),
-                (num(m.secondsPerImage, "%.3g"), false), (m.artifact ?? "—", true),
-            ]
             t += m.fidIsRankDeficient ? "<tr class=\"warn\">" : "<tr>"
-            t += cells.map { $0.1 ? "<td class=\"text\">\(e($0.0))</td>" : "<td>\(e($0.0))</td>" }.joined() + "</tr>\n"
+            t += shown.map { c in c.1 ? "<td class=\"text\">\(e(c.2(m)))</td>" : "<td>\(e(c.2(m)))</td>" }.joined() + "</tr>\n"
         }
         return t + "</table>\n"
     }

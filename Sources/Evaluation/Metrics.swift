@@ -3,7 +3,7 @@ import Foundation
 /// What one evaluated configuration (a model with a sampler, step count and guidance) scored.
 ///
 /// Every FID travels with its feature extractor, feature dimension and sample counts, and every
-/// CLIP score with its embedding model and pair count (ALGORITHMS.md §7); `validate()` enforces
+/// CLIP score with its embedding model and pair count (docs/algorithms.md §7); `validate()` enforces
 /// that before anything is written.
 public struct EvaluationMetrics: Codable, Equatable {
     /// Display name, e.g. "student S=4".
@@ -15,7 +15,7 @@ public struct EvaluationMetrics: Codable, Equatable {
     /// e.g. "multistep-consistency", "DDIM", "aDDIM".
     public var sampler: String
     public var steps: Int
-    /// Classifier-free guidance weight w (ALGORITHMS.md §3).
+    /// Classifier-free guidance weight w (docs/algorithms.md §3).
     public var guidance: Double
     /// Network evaluations per image (guidance may double them).
     public var nfePerImage: Double?
@@ -28,6 +28,15 @@ public struct EvaluationMetrics: Codable, Equatable {
     public var sampleCount: Int?
     /// Images behind the reference statistics.
     public var referenceCount: Int?
+
+    /// KID (mean and standard deviation over its subsets) in the FID's feature space.
+    public var kid: Double?
+    public var kidStd: Double?
+    public var kidSubsets: Int?
+    public var kidSubsetSize: Int?
+    /// Seed-to-seed noise: the standard deviation of one seed's FID and KID across the seeds.
+    public var fidSeedStd: Double?
+    public var kidSeedStd: Double?
 
     public var clipScore: Double?
     public var embeddingModel: String?
@@ -52,6 +61,16 @@ public struct EvaluationMetrics: Codable, Equatable {
         sampleCount = s.countA; referenceCount = s.countB
     }
 
+    /// Records a KID computed as `KernelInceptionDistance.score(generated:reference:…)`.
+    public mutating func record(kid s: KIDScore) {
+        kid = s.mean; kidStd = s.standardDeviation; kidSubsets = s.subsets; kidSubsetSize = s.subsetSize
+        featureExtractor = featureExtractor ?? s.extractor; featureDimension = featureDimension ?? s.dimension
+    }
+
+    public mutating func record(seedNoise n: SeedNoise) {
+        fidSeedStd = n.fidStandardDeviation; kidSeedStd = n.kidStandardDeviation
+    }
+
     public mutating func record(clip s: CLIPScoreResult) {
         clipScore = s.score; embeddingModel = s.embeddingModel; clipPairs = s.pairs
     }
@@ -69,12 +88,17 @@ public struct EvaluationMetrics: Codable, Equatable {
         guard steps >= 1 else { throw EvaluationError("\(name): steps must be at least 1, got \(steps)") }
         let numbers: [(String, Double?)] = [("guidance", guidance), ("nfe_per_image", nfePerImage),
                                             ("seconds_per_image", secondsPerImage), ("fid", fid),
-                                            ("clip_score", clipScore), ("attribute_accuracy", attributeAccuracy)]
+                                            ("clip_score", clipScore), ("attribute_accuracy", attributeAccuracy),
+                                            ("kid", kid), ("kid_std", kidStd), ("fid_seed_std", fidSeedStd),
+                                            ("kid_seed_std", kidSeedStd)]
         for case let (field, v?) in numbers where !v.isFinite {
             throw EvaluationError("\(name): \(field) is not finite (\(v))")
         }
         if fid != nil, featureExtractor == nil || sampleCount == nil {
             throw EvaluationError("\(name): a FID needs its feature extractor and sample count")
+        }
+        if kid != nil, featureExtractor == nil || kidSubsetSize == nil {
+            throw EvaluationError("\(name): a KID needs its feature extractor and subset size")
         }
         if clipScore != nil, embeddingModel == nil {
             throw EvaluationError("\(name): a CLIP score needs its embedding model")
@@ -115,11 +139,15 @@ public struct MetricsDocument: Codable, Equatable {
     }
 
     public static func read(_ url: URL) throws -> MetricsDocument {
-        let data = try AtomicFile.read(url)
+        try decode(try AtomicFile.read(url), source: url.path)
+    }
+
+    /// A metrics document from its JSON bytes; `source` names it in the one-line error.
+    public static func decode(_ data: Data, source: String) throws -> MetricsDocument {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do { return try decoder.decode(MetricsDocument.self, from: data) }
-        catch let e as DecodingError { throw EvaluationError("\(url.path): not a metrics file (\(describe(e)))") }
+        catch let e as DecodingError { throw EvaluationError("\(source): not a metrics file (\(describe(e)))") }
     }
 
     private static func describe(_ e: DecodingError) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNet
 
 /// The `.npy` format (numpy's NEP 1): the magic "\x93NUMPY", a version (1.0 writes a 2-byte
 /// header length, 2.0 and 3.0 a 4-byte one), then a Python dict literal such as
@@ -24,7 +25,9 @@ enum NPY {
         guard headerStart + headerLength <= bytes.count else { throw Failure(reason: "truncated .npy header") }
         let text = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         var parser = LiteralParser(text: Array(text.unicodeScalars))
-        guard case .dict(let header)? = try? parser.parse() else { throw Failure(reason: "unreadable .npy header '\(text.trimmingCharacters(in: .whitespacesAndNewlines))'") }
+        guard case .dict(let header)? = try? parser.parse() else {
+            throw Failure(reason: "unreadable .npy header '\(printableField(text.trimmingCharacters(in: .whitespacesAndNewlines)))'")
+        }
         guard case .tuple(let dims)? = header["shape"] else { throw Failure(reason: ".npy header has no shape") }
         var shape: [Int] = []
         for d in dims {
@@ -168,6 +171,9 @@ private struct LiteralParser {
 
     let text: [Unicode.Scalar]
     var i = 0
+    /// Nesting bound: a header of 65,535 '(' would otherwise recurse until the stack overflows.
+    static let maxDepth = 32
+    var depth = 0
 
     init(text: [Unicode.Scalar]) { self.text = text }
 
@@ -190,6 +196,9 @@ private struct LiteralParser {
 
     private mutating func value() throws -> Value {
         guard let c = peek() else { throw Bad() }
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { throw Bad() }
         switch c {
         case "{":
             i += 1

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNet
 
 /// `.npz` files: a ZIP archive of `.npy` arrays, one entry `<key>.npy` per array, as
 /// `np.savez` writes them (`np.savez_compressed` files, DEFLATE entries, are read too).
@@ -12,11 +13,11 @@ public enum NPZ {
             for entry in try ZipArchive.read(bytes) {
                 let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
                 do { arrays[key] = try NPY.parse(entry.data) }
-                catch let f as NPY.Failure { throw EvaluationError("\(url.path): array '\(key)': \(f.reason)") }
+                catch let f as NPY.Failure { throw EvaluationError("\(url.path): array '\(printableField(key))': \(printableField(f.reason, limit: 1000))") }
             }
             return arrays
         } catch let f as ZipArchive.Failure {
-            throw EvaluationError("\(url.path): \(f.reason)")
+            throw EvaluationError("\(url.path): \(printableField(f.reason, limit: 1000))")   // entry names come from the file
         }
     }
 
@@ -44,7 +45,7 @@ extension FeatureStatistics {
             guard let a = arrays[key] else {
                 throw EvaluationError("\(url.path): no '\(key)' array (FID statistics need 'mu' and 'sigma')")
             }
-            if case .unsupported(let d) = a.values { throw EvaluationError("\(url.path): '\(key)' has unsupported dtype '\(d)'") }
+            if case .unsupported(let d) = a.values { throw EvaluationError("\(url.path): '\(key)' has unsupported dtype '\(printableField(d))'") }
             return a
         }
         let mu = try numeric("mu"), sigma = try numeric("sigma")

@@ -1,7 +1,7 @@
 import Datasets
 
 /// A side-by-side comparison for one prompt: one row per evaluated entry (and optionally real
-/// renders first), one column per seed. Seed matching (ALGORITHMS.md §6) makes the columns
+/// renders first), one column per seed. Seed matching (docs/algorithms.md §6) makes the columns
 /// comparable: every row's picture in column k started from the same initial noise.
 public struct SeedMatchedGrid {
     public var prompt: String

@@ -3,7 +3,7 @@ import Models
 import NeuralNet
 
 /// A CLIP of the shapes world: an image tower and a text tower mapping into one E-dimensional
-/// space, trained with `ContrastiveLoss`; the CLIP score of ALGORITHMS.md §7 is measured in it.
+/// space, trained with `ContrastiveLoss`; the CLIP score of docs/algorithms.md §7 is measured in it.
 ///
 ///     e_image = normalise(Linear(ConvTrunk(x)))                          [B, E]
 ///     e_text  = normalise(Linear(masked mean_t TextEncoder(tokens)_t))   [B, E]

@@ -1,11 +1,13 @@
 import Foundation
 
 // Command-line flags for mscm-ctl, mscm-worker and mscm-bench: `--name value`, `--name=value`
-// and boolean `--name`. Unknown flags, missing values and bad numbers are one-line errors.
+// and boolean `--name`. Unknown flags (with the nearest known one suggested), a flag given
+// twice, missing values and bad numbers are one-line errors.
 
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Kept to one line whatever the message quotes (an argument may hold a newline).
+    public init(_ description: String) { self.description = oneLineText(description) }
 }
 
 public struct FlagSpec {
@@ -48,29 +50,42 @@ public struct Flags {
                     inline = String(name[name.index(after: eq)...])
                     name = String(name[..<eq])
                 }
-                guard let f = byName[name] else {
-                    throw UsageError("\(command): unknown flag --\(name) (see \(command) --help)")
-                }
+                guard let f = byName[name] else { throw Flags.unknown("--\(name)", spec: spec, command: command) }
                 if f.takesValue {
-                    if let inline { values[name] = inline }
+                    if let inline { try set(name, inline) }
                     else {
                         guard i + 1 < args.count else { throw UsageError("\(command): --\(name) needs a value") }
-                        values[name] = args[i + 1]
+                        try set(name, args[i + 1])
                         i += 1
                     }
                 } else {
                     guard inline == nil else { throw UsageError("\(command): --\(name) takes no value") }
-                    values[name] = "true"
+                    try set(name, "true")
                 }
             } else if arg.count == 2, arg.hasPrefix("-"), let f = spec.first(where: { $0.short == arg.last }), !f.takesValue {
-                values[f.name] = "true"
+                try set(f.name, "true")
             } else if arg.hasPrefix("-") && arg.count > 1 && Double(arg) == nil {
-                throw UsageError("\(command): unknown flag \(arg) (see \(command) --help)")
+                throw Flags.unknown(arg, spec: spec, command: command)
             } else {
                 positional.append(arg)
             }
             i += 1
         }
+    }
+
+    /// A second `--steps 8` after `--steps 4` is a mistake to point out, not a value to pick.
+    private mutating func set(_ name: String, _ value: String) throws {
+        if let first = values[name] {
+            throw UsageError(first == "true" && value == "true" ? "\(command): --\(name) given twice"
+                             : "\(command): --\(name) given twice ('\(first)' and '\(value)'); give it once")
+        }
+        values[name] = value
+    }
+
+    static func unknown(_ flag: String, spec: [FlagSpec], command: String) -> UsageError {
+        let bare = String(flag.drop(while: { $0 == "-" }))
+        let hint = TerminalText.nearest(bare, among: spec.map(\.name)).map { "did you mean --\($0)? " } ?? ""
+        return UsageError("\(command): unknown flag \(TerminalText.escaped(flag)) (\(hint)see \(command) --help)")
     }
 
     public func has(_ name: String) -> Bool { values[name] != nil }
@@ -80,7 +95,7 @@ public struct Flags {
 
     public func int(_ name: String, default d: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let s = values[name] else { return d }
-        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(s)'") }
+        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(oneLineText(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(v)")
         }
@@ -89,7 +104,7 @@ public struct Flags {
 
     public func double(_ name: String, default d: Double? = nil, range: ClosedRange<Double>? = nil) throws -> Double? {
         guard let s = values[name] else { return d }
-        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(s)'") }
+        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(oneLineText(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(Flags.number(r.lowerBound))…\(Flags.number(r.upperBound)), got \(s)")
         }
@@ -134,6 +149,46 @@ public struct Command {
 
     public var helpText: String { helpText(flags: flags) }
 
+    /// For a command with subcommands, written in its usage as alternatives
+    /// (`mscm-ctl schedule add NAME … | schedule list [--json] | schedule remove NAME`): each
+    /// subcommand with its own usage line. Empty for a command without subcommands.
+    public var subcommands: [(name: String, usage: String)] {
+        // Alternatives are separated by " | " outside brackets, or stand on lines of their own.
+        var alternatives: [String] = [], depth = 0, current = ""
+        let chars = Array(usage)
+        var i = 0
+        while i < chars.count {
+            let ch = chars[i]
+            if "([".contains(ch) { depth += 1 } else if ")]".contains(ch) { depth -= 1 }
+            if ch == "\n" || (depth == 0 && ch == "|" && i > 0 && chars[i - 1] == " " && i + 1 < chars.count && chars[i + 1] == " ") {
+                alternatives.append(current.trimmingCharacters(in: .whitespaces)); current = ""
+            } else {
+                current.append(ch)
+            }
+            i += 1
+        }
+        alternatives.append(current.trimmingCharacters(in: .whitespaces))
+        alternatives = alternatives.filter { !$0.isEmpty }
+        guard alternatives.count >= 2 else { return [] }
+        var out: [(String, String)] = []
+        for alt in alternatives {
+            var words = alt.split(separator: " ").map(String.init)
+            let program = words.first != name ? words.first : nil
+            if program != nil { words.removeFirst() }
+            guard words.count >= 2, words[0] == name,
+                  words[1].range(of: "^[a-z][a-z-]*$", options: .regularExpression) != nil else { return [] }
+            let prefix = program ?? usagePrefix
+            out.append((words[1], ((prefix.isEmpty ? [] : [prefix]) + words).joined(separator: " ")))
+        }
+        return out
+    }
+
+    /// The program name the usage starts with ("mscm-ctl"), if any.
+    private var usagePrefix: String {
+        let first = usage.split(separator: " ").first.map(String.init) ?? ""
+        return first == name ? "" : first
+    }
+
     public func helpText(flags: [FlagSpec]) -> String {
         var s = "usage: \(usage)\n\n\(summary)\n"
         if !flags.isEmpty { s += "\nflags:\n" + Flags.help(flags) + "\n" }
@@ -153,13 +208,27 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
     guard let first = arguments.first else { FileHandle.standardError.write(overview().data(using: .utf8)!); return 2 }
     if first == "--help" || first == "-h" || first == "help" { print(overview(), terminator: ""); return 0 }
     guard let cmd = commands.first(where: { $0.name == first }) else {
-        FileHandle.standardError.write("\(program): unknown command '\(first)' (see \(program) --help)\n".data(using: .utf8)!)
+        let hint = TerminalText.nearest(first, among: commands.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
+        FileHandle.standardError.write("\(program): unknown command '\(TerminalText.escaped(first))' (\(hint)see \(program) --help)\n".data(using: .utf8)!)
         return 2
     }
     let rest = Array(arguments.dropFirst())
+    let subcommands = cmd.subcommands
+    let sub = subcommands.first { $0.name == rest.first }
+    if !subcommands.isEmpty, let word = rest.first, !word.hasPrefix("-"), sub == nil {
+        let names = subcommands.map(\.name)
+        let hint = TerminalText.nearest(word, among: names).map { "did you mean '\($0)'? subcommands: " } ?? ""
+        FileHandle.standardError.write("\(program) \(cmd.name): unknown subcommand '\(TerminalText.escaped(word))' (\(hint)\(names.joined(separator: ", ")))\n".data(using: .utf8)!)
+        return 2
+    }
     do {
         let spec = try cmd.flagsFor?(rest) ?? cmd.flags
-        if rest.contains("--help") || rest.contains("-h") { print(cmd.helpText(flags: spec), terminator: ""); return 0 }
+        if rest.contains("--help") || rest.contains("-h") {
+            // `schedule add --help`: that subcommand's usage and flags, not the whole family's.
+            let usage = sub.map { "usage: \($0.usage)\n\n\(cmd.summary)\n" + (spec.isEmpty ? "" : "\nflags:\n" + Flags.help(spec) + "\n") }
+            print(usage ?? cmd.helpText(flags: spec), terminator: "")
+            return 0
+        }
         let flags = try Flags(rest, spec: spec, command: "\(program) \(cmd.name)")
         try cmd.run(flags)
         return 0
@@ -170,4 +239,22 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
         FileHandle.standardError.write("\(program) \(cmd.name): \(error)\n".data(using: .utf8)!)
         return 1
     }
+}
+
+/// `s` as one line of an error message: control characters escaped (an argument or an error
+/// text can hold a newline), at most `limit` characters.
+public func oneLineText(_ s: String, limit: Int = 2000) -> String {
+    var out = "", n = 0
+    for u in s.unicodeScalars {
+        if n == limit { out += "…"; break }
+        switch u.value {
+        case 0x0A: out += "\\n"
+        case 0x0D: out += "\\r"
+        case 0x09: out += "\\t"
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(u.value, radix: 16) + "}"
+        default: out.unicodeScalars.append(u)
+        }
+        n += 1
+    }
+    return out
 }

@@ -254,7 +254,9 @@ public enum JSON: Equatable, Sendable {
         }
 
         mutating func hex4() throws -> UInt32 {
-            guard i + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else {
+            // Four hex digits exactly: UInt32(_:radix:) alone would also take "+fff".
+            guard i + 4 <= bytes.count, bytes[i..<i + 4].allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0) || (0x61...0x66).contains($0) }),
+                  let v = UInt32(String(decoding: bytes[i..<i + 4], as: UTF8.self), radix: 16) else {
                 throw error("bad \\u escape")
             }
             i += 4
@@ -296,7 +298,12 @@ public enum JSON: Equatable, Sendable {
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
                     raw.append(contentsOf: Array(String(Character(u)).utf8))
-                default: throw error("bad escape \\\(Character(Unicode.Scalar(e)))")
+                default:
+                    // The byte itself may be a newline or not ASCII; the message stays one line.
+                    guard (0x21...0x7E).contains(e) else {
+                        throw error("bad escape: backslash before byte 0x" + (e < 16 ? "0" : "") + String(e, radix: 16))
+                    }
+                    throw error("bad escape \\\(Character(Unicode.Scalar(e)))")
                 }
             }
             guard let s = String(validating: raw, as: UTF8.self) else { throw error("string is not UTF-8") }

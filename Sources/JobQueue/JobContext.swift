@@ -53,6 +53,8 @@ public final class JobContext {
     public let progressInterval: Double
     private var lastProgressWrite = -Double.infinity
     private var firstProgress: (iteration: Int, at: Double)?
+    /// The next iteration whose loss goes into the job's history (about 200 points a run).
+    private var nextHistoryIteration = 0
     /// The latest progress reported, written or not.
     public private(set) var latestProgress: JSON?
     public private(set) var checkpoint: Checkpoint?
@@ -100,10 +102,24 @@ public final class JobContext {
         if let e, e.isFinite { p["eta"] = .double(e) }
         if !extra.isEmpty { p["extra"] = .object(extra) }
         latestProgress = .object(p)
+        // Without a total, the curve gets a point with each progress write (≤ 1/s).
+        let due = total.map { iteration >= nextHistoryIteration || iteration == $0 } ?? (now - lastProgressWrite >= progressInterval)
+        if let loss, loss.isFinite, due {
+            nextHistoryIteration = iteration + max(1, (total ?? 0) / 200)
+            record(iteration: iteration, figures: ["loss": .double(loss)])
+        }
         guard now - lastProgressWrite >= progressInterval else { return }
         lastProgressWrite = now
         do {
             if try !handle.with({ try JobStore($0).setProgress(lease, .object(p)) }) { signals.markLost() }
+        } catch {}
+    }
+
+    /// Adds figures to the job's history at `iteration` (`mscm-ctl history`): the loss, which
+    /// `progress` records by itself about 200 times a run, and validation figures. Never throws.
+    public func record(iteration: Int, figures: [String: JSON]) {
+        do {
+            if try !handle.with({ try JobStore($0).recordHistory(lease, iteration: iteration, figures: figures) }) { signals.markLost() }
         } catch {}
     }
 
@@ -112,6 +128,11 @@ public final class JobContext {
         do {
             if try !handle.with({ try JobStore($0).appendLog(lease, message) }) { signals.markLost() }
         } catch {}
+    }
+
+    /// This job's history so far (e.g. the best validation figure before a resume).
+    public func history() throws -> [JobStore.HistoryPoint] {
+        try handle.with { try JobStore($0).history(job.id) }
     }
 
     // MARK: checkpoints
@@ -127,9 +148,11 @@ public final class JobContext {
     // MARK: artifacts
 
     /// Stores a file (streamed in 1 MiB chunks) as an artifact of this job; returns its sha256.
+    /// `replace`: the name is a pointer meant to move (e.g. a report series' latest), so it may
+    /// be taken by another job's artifact (recorded as a replacement, never silent).
     @discardableResult
-    public func putArtifact(name: String, kind: String, file: URL) throws -> String {
-        try handle.with { try ArtifactStore($0).put(name: name, kind: kind, file: file, lease: lease).sha256 }
+    public func putArtifact(name: String, kind: String, file: URL, replace: Bool = false) throws -> String {
+        try handle.with { try ArtifactStore($0).put(name: name, kind: kind, file: file, lease: lease, replace: replace).sha256 }
     }
 
     @discardableResult

@@ -113,6 +113,20 @@ extension JobStore {
                       [String(lease.job), String(lease.attempt), progress.serialized]).rows.isEmpty
     }
 
+    /// Fenced history row: `figures` merged into the job's figures at `iteration` (a resumed
+    /// attempt overwrites what an earlier one wrote there). False when the lease is lost.
+    public func recordHistory(_ lease: Lease, iteration: Int, figures: [String: JSON]) throws -> Bool {
+        try !db.query("""
+            INSERT INTO job_history (job_id, iteration, attempt, figures)
+            SELECT id, $3, attempt, $4::jsonb FROM jobs WHERE \(JobStore.fence)
+            ON CONFLICT (job_id, iteration) DO UPDATE SET
+                figures = CASE WHEN job_history.attempt = EXCLUDED.attempt THEN job_history.figures || EXCLUDED.figures
+                               ELSE EXCLUDED.figures END,
+                attempt = EXCLUDED.attempt, at = EXCLUDED.at
+            RETURNING job_id
+            """, [String(lease.job), String(lease.attempt), String(iteration), JSON.object(figures).serialized]).rows.isEmpty
+    }
+
     /// Fenced log line. False when the lease is lost.
     public func appendLog(_ lease: Lease, _ message: String) throws -> Bool {
         try !db.query("""

@@ -68,6 +68,25 @@ public struct JobStore {
             """, [state?.rawValue, kind, String(limit), queue]).map { try Job(row: $0) }
     }
 
+    /// One point of a job's training curve.
+    public struct HistoryPoint: Equatable {
+        public let iteration: Int
+        public let attempt: Int
+        public let at: Double
+        public let figures: [String: JSON]
+    }
+
+    /// A job's curve, by iteration.
+    public func history(_ id: Int64) throws -> [HistoryPoint] {
+        try db.query("""
+            SELECT iteration, attempt, extract(epoch FROM at)::float8 AS at, figures::text AS figures
+            FROM job_history WHERE job_id = $1 ORDER BY iteration
+            """, [String(id)]).map {
+            HistoryPoint(iteration: $0.int("iteration") ?? 0, attempt: $0.int("attempt") ?? 0, at: $0.double("at") ?? 0,
+                         figures: try JSON.parse($0["figures"] ?? "{}").object ?? [:])
+        }
+    }
+
     /// Events after event id `after`, oldest first.
     public func events(_ id: Int64, after: Int64 = 0, limit: Int = 1000) throws -> [JobEvent] {
         try db.query("""

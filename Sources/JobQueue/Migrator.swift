@@ -1,6 +1,6 @@
 import Foundation
 
-/// Applies `Migrations/NNNN_name.sql` in order, each once, each in its own transaction,
+/// Applies the migrations (`Migrations/NNNN_name.sql`, embedded in the binaries) in order, each once, each in its own transaction,
 /// recording (version, name, sha256) in `schema_migrations`. An applied migration whose file
 /// has changed since is refused: the database and the code would disagree about the schema.
 public struct Migrator {
@@ -31,26 +31,33 @@ public struct Migrator {
         guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else {
             throw Failure(description: "cannot read migrations directory \(directory.path)")
         }
-        var found: [Migration] = []
+        var files: [(name: String, sql: String)] = []
         for file in names.sorted() where file.hasSuffix(".sql") {
-            let stem = String(file.dropLast(4))
-            guard let us = stem.firstIndex(of: "_"), let v = Int(stem[..<us]), v > 0 else {
-                throw Failure(description: "migration file \(file) is not named NNNN_name.sql")
-            }
             guard let sql = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8) else {
                 throw Failure(description: "cannot read migration \(file) as UTF-8")
+            }
+            files.append((file, sql))
+        }
+        try self.init(files: files)
+    }
+
+    /// Migrations from (file name, contents) pairs; every name must be `NNNN_name.sql`.
+    public init(files: [(name: String, sql: String)]) throws {
+        var found: [Migration] = []
+        for (file, sql) in files {
+            let stem = String(file.dropLast(4))
+            guard file.hasSuffix(".sql"), let us = stem.firstIndex(of: "_"), let v = Int(stem[..<us]), v > 0 else {
+                throw Failure(description: "migration file \(file) is not named NNNN_name.sql")
             }
             found.append(Migration(version: v, name: String(stem[stem.index(after: us)...]), sql: sql))
         }
         try self.init(migrations: found)
     }
 
-    /// The project's own migrations (found through `ProjectDirectory`).
+    /// The project's own migrations, embedded in the binary by `ops/embed`
+    /// (EmbeddedMigrations.swift), so a copied executable needs no checkout beside it.
     public static func project() throws -> Migrator {
-        guard let dir = ProjectDirectory.find("Migrations") else {
-            throw Failure(description: "cannot find the Migrations directory (set MSCM_HOME to the mscm checkout)")
-        }
-        return try Migrator(directory: dir)
+        try Migrator(files: embeddedFiles)
     }
 
     static let bookkeeping = """

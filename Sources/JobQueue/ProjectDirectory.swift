@@ -1,6 +1,6 @@
 import Foundation
 
-/// Finds the project's data folders (Migrations/, Prompts/) at run time: `$MSCM_HOME` if set,
+/// Finds a folder of the checkout (Prompts/, ops/; tests and local report directories) at run time: `$MSCM_HOME` if set,
 /// else the nearest ancestor of the working directory or of the executable that holds `name`.
 /// Executables built here live in .build/<config>/, so walking up from them finds the checkout.
 public enum ProjectDirectory {

@@ -1,7 +1,7 @@
 import Foundation
 import Models
 
-/// `distill`: multistep consistency distillation (ALGORITHMS.md §5) of a `teacher` artifact into
+/// `distill`: multistep consistency distillation (docs/algorithms.md §5) of a `teacher` artifact into
 /// an S-step student with `Distiller`, stored as a `student` artifact; `--mode ct` runs
 /// consistency training instead (the teacher then only supplies the initial weights).
 ///
@@ -16,8 +16,10 @@ public struct DistillJob: JobHandler {
         SpecFlag("teacher", .artifact(kind: TeacherTrainer.teacherKind), required: true, help: "the teacher artifact (name or sha256)"),
         SpecFlag("steps", .int(1...1024), required: true, help: "student sampling steps S"),
         SpecFlag("guidance", .double(0...100), default: 3, help: "guidance w of the teacher the student learns"),
+        SpecFlag("guidance-range", .string, help: "LOW:HIGH, e.g. 0:4: one student for every w in the range (w ~ U per example, given to the student as an input; replaces --guidance)"),
         SpecFlag("teacher-steps", .int(1...1_000_000), help: "fixed teacher steps N (default 256; not with --anneal)"),
         SpecFlag("anneal", .string, help: "anneal teacher steps START:END:ITERATIONS, e.g. 64:1280:5000 (not with --teacher-steps)"),
+        SpecFlag("guidance-lr-scale", .double(1e-3...1e3), help: "with --guidance-range: learning-rate multiplier of the student's guidance input MLP (default 1)"),
         SpecFlag("xvar-frac", .double(0...1), default: 0.75, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
         SpecFlag("huber", .double(0...1000), default: 1e-4, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
         SpecFlag("iterations", .int(1...10_000_000), default: 300, help: "distillation iterations"),
@@ -27,13 +29,17 @@ public struct DistillJob: JobHandler {
         SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
         SpecFlag("checkpoint-every", .int(0...10_000_000), default: 50, help: "iterations between checkpoints (0: only when stopped)"),
         SpecFlag("name", .outputName(prefix: false), help: "artifact name of the student (default student-<job id>)"),
-    ]
+    ] + TrainingValidation.flags
 
     public init() {}
 
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
         _ = try config(spec)
+        try TrainingValidation.check(spec, kind: kind)
+        if let ref = spec["teacher"]?.string, let problem = try ModelHeader.mismatch(ref, expected: TeacherTrainer.teacherKind, artifacts: artifacts) {
+            throw JobFailure.permanent("\(kind) spec: 'teacher': \(problem)")
+        }
     }
 
     /// The spec as a validated `DistillationConfig` (the dataset is the default until the
@@ -50,6 +56,14 @@ public struct DistillJob: JobHandler {
             case (nil, nil): break
             }
             if let w = spec["guidance"]?.double { c.guidance = w }
+            if let range = spec["guidance_range"]?.string {
+                // The flag table fills in --guidance's default, so only a changed w can be caught.
+                if let w = spec["guidance"]?.double, w != DistillationConfig(studentSteps: steps).guidance {
+                    throw fail("give either guidance (--guidance) or guidance_range (--guidance-range), not both")
+                }
+                c.guidanceRange = try GuidanceRange.parse(range)
+            }
+            if let scale = spec["guidance_lr_scale"]?.double { c.guidanceLearningRateScale = Float(scale) }
             if let eta = spec["xvar_frac"]?.double { c.xvarFraction = eta }
             if let huber = spec["huber"]?.double { c.huberC = huber }
             if let n = spec["iterations"]?.int { c.iterations = n }
@@ -109,13 +123,29 @@ public struct DistillJob: JobHandler {
             let data = try DistillationData.folder(teacher: teacher, seed: config.seed, ctx: ctx, work: work.url)
             distiller = try Distiller(config: config, teacher: teacher.model, teacherSHA: sha,
                                       dataset: data ?? config.openDataset(resolution: teacher.model.resolution))
-            ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w = \(config.guidance)) for \(config.iterations) iterations, batch \(config.batchSize)")
+            ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w \(config.guidanceRange.map { "~ U[\($0.lower), \($0.upper)]" } ?? "= \(config.guidance)")) for \(config.iterations) iterations, batch \(config.batchSize)")
         }
         let startIteration = distiller.iteration
+        let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
+        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: distiller.student.resolution,
+                                                outputName: name, outputKind: Distiller.studentKind, keepBest: true)
+        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
+        var latestValidation: [String: JSON] = [:]
+        /// The EMA student on the validation prompts (w = 3, or the nearest w of a range).
+        func validate() throws {
+            guard var v = validation, v.isDue(distiller.iteration, total: config.iterations) else { return }
+            try distiller.writeStudent(to: snapshotFile)
+            latestValidation = try v.validate(ctx: ctx, iteration: distiller.iteration, snapshot: snapshotFile) { model, file, prompts, seed in
+                let w = file.guidanceRange.map { min(max(3, $0.lower), $0.upper) } ?? 0
+                return try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .student, steps: config.studentSteps,
+                                                      guidance: w, xvar: nil, studentSteps: file.studentSteps)
+            }
+            validation = v
+        }
 
         func checkpoint() throws {
             try distiller.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
+            let sha = try ctx.putCheckedArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
             try ctx.recordCheckpoint(step: distiller.iteration, artifact: sha)
         }
 
@@ -127,8 +157,9 @@ public struct DistillJob: JobHandler {
                 let teacherSteps = config.effectiveTeacherSteps(atIteration: distiller.iteration)
                 lastLoss = try distiller.step()
                 let p = meter.record(iteration: distiller.iteration, loss: lastLoss)
+                try validate()
                 ctx.progress(iteration: distiller.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)])
+                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)].merging(latestValidation) { a, _ in a })
                 if config.checkpointEvery > 0, distiller.iteration % config.checkpointEvery == 0, distiller.iteration < config.iterations {
                     try checkpoint()
                 }
@@ -140,12 +171,13 @@ public struct DistillJob: JobHandler {
 
         let studentFile = work.url.appendingPathComponent("student.safetensors")
         try distiller.writeStudent(to: studentFile)
-        let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
-        let sha = try ctx.putArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
+        let sha = try ctx.putCheckedArtifact(name: name, kind: Distiller.studentKind, file: studentFile)
         ctx.log("student stored as \(name) (\(sha.prefix(12)))")
-        return ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
-                "guidance": .double(config.guidance), "mode": .string(config.mode.rawValue),
+        var result: [String: JSON] = ["student": .string(sha), "name": .string(name), "steps": .int(config.studentSteps),
+                "guidance": config.guidanceRange == nil ? .double(config.guidance) : .null, "mode": .string(config.mode.rawValue),
                 "teacher": .string(distiller.teacherSHA), "iterations": .int(distiller.iteration),
                 "resumed_from": .int(startIteration), "final_loss": .double(lastLoss)]
+        if let range = config.guidanceRange { result["guidance_range"] = .string(range.description) }
+        return .object(result)
     }
 }

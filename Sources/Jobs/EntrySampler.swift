@@ -14,8 +14,13 @@ struct EntrySampler {
         let tiles: [[RGBImage]]
         let label: String
         let artifact: String
-        /// The plot series: model, sampler and guidance.
+        /// The entry resolved against its model (every field set).
+        let entry: EvaluationEntry
+        /// The plot series — a model family: the students of one teacher (at one w and mode)
+        /// across S, or one teacher's sampler across steps.
         let series: String
+        /// A teacher's aDDIM run: the plot's horizontal reference line.
+        let isReference: Bool
         let nfePerImage: Double
         let secondsPerImage: Double
     }
@@ -53,20 +58,36 @@ struct EntrySampler {
         return (file, info)
     }
 
-    mutating func draw(_ entry: EvaluationEntry, index: Int) throws -> Drawn {
-        let (file, info) = try model(entry.model)
-        let label = "\(info.name) \(entry.sampler.rawValue) \(entry.steps) steps w=\(EvaluationEntry.number(entry.guidance))"
+    mutating func draw(_ written: EvaluationEntry, index: Int) throws -> Drawn {
+        let (file, info) = try model(written.model)
+        // A student's S and w are its file's (one convention with `sample` and `distill`).
+        var student: (steps: Int, guidance: Double)? = nil
+        if let s = file.studentSteps {
+            do {
+                student = try EvaluationEntry.studentTerms(steps: s, guidance: file.metadata["guidance"].flatMap(Double.init),
+                                                           range: file.guidanceRange, written: written)
+            } catch { throw JobFailure.permanent("evaluate: \(error)") }
+        }
+        let entry: EvaluationEntry
+        do { entry = try written.resolved(student: student) } catch { throw JobFailure.permanent("evaluate: \(error)") }
+        let (sampler, steps, w) = (entry.sampler!, entry.steps!, entry.guidance!)
+        let label = "\(info.name) \(sampler.rawValue) \(steps) steps w=\(EvaluationEntry.number(w))"
         let p = prompts.count, r = resolution, slot = r * r * 3
         let images = Tensor(shape: [seeds * p, r, r, 3])
         // A student has learned the guided teacher's trajectory: it samples with one conditional
-        // pass per step, and its entry names the guidance it was distilled at.
-        var guidance = entry.guidance
-        if file.studentSteps != nil {
-            let distilled = file.metadata["guidance"].flatMap(Double.init)
-            guard distilled == entry.guidance else {
-                throw JobFailure.permanent("evaluate: entry \(entry.text): the student was distilled at w = \(distilled.map { EvaluationEntry.number($0) } ?? "?"), not \(EvaluationEntry.number(entry.guidance))")
-            }
-            guidance = 0
+        // pass per step; its w only names the teacher it learned — except a guidance-conditioned
+        // student, which takes w as its input (still one pass per step).
+        let guidance = student == nil || file.guidanceRange != nil ? w : 0
+        let series: String
+        if student != nil {
+            let teacherSHA = file.metadata["teacher_sha"] ?? ""
+            let known = teacherSHA.isEmpty ? nil : (try? ctx.artifactInfo(teacherSHA))?.name
+            let teacher = known ?? (teacherSHA.isEmpty ? "an unknown teacher" : String(teacherSHA.prefix(12)))
+            let mode = file.metadata["mode"].flatMap { $0 == "cd" ? nil : " (\($0))" } ?? ""
+            series = "students\(mode) of \(teacher) w=\(EvaluationEntry.number(w))" + (sampler == .student ? "" : ", \(sampler.rawValue)")
+        } else {
+            let names: [SamplerName: String] = [.ddim: "DDIM", .addim: "aDDIM", .ddpm: "DDPM"]
+            series = "\(info.name) \(names[sampler] ?? sampler.rawValue) w=\(EvaluationEntry.number(w))"
         }
         let evaluationsBefore = file.model.exampleEvaluations
         var seconds = 0.0
@@ -75,8 +96,8 @@ struct EntrySampler {
             let start = Clock.now
             let x: Tensor
             do {
-                x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: firstSeed + UInt64(k), sampler: entry.sampler,
-                                                   steps: entry.steps, guidance: guidance, xvar: file.xvar,
+                x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: firstSeed + UInt64(k), sampler: sampler,
+                                                   steps: steps, guidance: guidance, xvar: file.xvar,
                                                    studentSteps: file.studentSteps)
             } catch { throw JobFailure.permanent("evaluate: entry \(entry.text): \(error)") }
             seconds += Clock.now - start
@@ -90,7 +111,7 @@ struct EntrySampler {
         let n = Double(seeds * p)
         let tiles = (0..<p).map { j in (0..<seeds).map { k in RGBImage(tensor: images.slice(k * p + j, k * p + j + 1)) } }
         return Drawn(images: images, tiles: tiles, label: label, artifact: "\(info.name) (\(info.sha256.prefix(12)))",
-                     series: "\(info.name) \(entry.sampler.rawValue) w=\(EvaluationEntry.number(entry.guidance))",
+                     entry: entry, series: series, isReference: student == nil && sampler == .addim,
                      nfePerImage: Double(file.model.exampleEvaluations - evaluationsBefore) / n, secondsPerImage: seconds / n)
     }
 }

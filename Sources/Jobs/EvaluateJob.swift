@@ -3,7 +3,7 @@ import Evaluation
 import Foundation
 import Models
 
-/// `evaluate`: scores teachers and students on the held-out prompts (ALGORITHMS.md §7).
+/// `evaluate`: scores teachers and students on the held-out prompts (docs/algorithms.md §7).
 ///
 /// For each entry (model, sampler, steps, guidance) it draws every prompt under seeds
 /// seed … seed+K−1 — prompt j under seed k starts from `Sampling.initialNoise(seed: k, sample: j)`
@@ -20,11 +20,11 @@ public struct EvaluateJob: JobHandler {
     public static let flags: [SpecFlag] = [
         SpecFlag("evaluator", .string, required: true, help: "the evaluator artifact (name or sha256, kind evaluator)"),
         SpecFlag("entries", .strings, required: true,
-                 help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|"))"),
+                 help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|")); a student's S and w come from its file and may be left out (student-7)"),
         SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
         SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
-        SpecFlag("name", .outputName(prefix: true), help: "report name; artifacts are named <name>-<job id>/… (default report)"),
+        SpecFlag("name", .outputName(prefix: true), help: "report name; artifacts are named <name>-<job id>/… (default: the schedule's name, else report)"),
     ]
 
     public init() {}
@@ -39,7 +39,9 @@ public struct EvaluateJob: JobHandler {
             case .missing(let why): fail("'evaluator': \(why)")
             case .found(let info) where info.kind != EvaluatorFile.kind:
                 fail("'evaluator': artifact '\(ref)' has kind \(info.kind), not \(EvaluatorFile.kind)")
-            default: break
+            case .found:
+                if let problem = try ModelHeader.mismatch(ref, expected: EvaluatorFile.kind, artifacts: artifacts) { fail("'evaluator': \(problem)") }
+            case .pending: break  // job:N — checked when the job runs, after N succeeded
             }
         }
         for text in spec["entries"]?.array?.compactMap(\.string) ?? [] {
@@ -47,18 +49,46 @@ public struct EvaluateJob: JobHandler {
             case .failure(let e): e.lines.forEach(fail)
             case .success(let entry):
                 switch try artifacts.lookup(entry.model) {
-                case .missing(let why): fail("entry '\(text)': \(why.hasPrefix("no artifact") ? "no model artifact '\(entry.model)' (see mscm-ctl artifacts list)" : why)")
+                case .missing(let why):
+                    fail("entry '\(text)': " + (why.hasPrefix("no artifact") ? "no model artifact '\(entry.model)' (see mscm-ctl artifacts list)" : why))
+                case .pending: break  // job:N — its S and w are checked when the job runs
                 case .found(let info) where !EvaluationEntry.modelKinds.contains(info.kind):
                     fail("entry '\(text)': artifact '\(entry.model)' has kind \(info.kind), not teacher or student")
-                default: break
+                case .found(let info):
+                    // The entry against the file: a student's S and w are in its header, so a
+                    // contradiction is refused here (and at `schedule add`), not every period at run time.
+                    do { _ = try resolve(entry, info: info, artifacts: artifacts) } catch { "\(error)".split(separator: "\n").forEach { fail(String($0)) } }
                 }
             }
         }
         if !problems.isEmpty { throw JobFailure.permanent(problems.joined(separator: "\n")) }
     }
 
+    /// The entry with its fields filled in and checked against the model (see
+    /// `EvaluationEntry.resolved`). A student's S and w are read from its file's header when the
+    /// catalog can read files; a catalog that cannot leaves student entries to the job.
+    static func resolve(_ entry: EvaluationEntry, info: ArtifactInfo, artifacts: ArtifactCatalog) throws -> EvaluationEntry? {
+        guard info.kind == Distiller.studentKind else {
+            if let problem = try ModelHeader.mismatch(entry.model, expected: info.kind, artifacts: artifacts) {
+                throw EvaluationEntry.EntryErrors(["entry '\(entry.written)': \(problem)"])
+            }
+            return try entry.resolved(student: nil)
+        }
+        guard let source = artifacts as? ModelHeaderSource else { return nil }
+        let header = try source.modelHeader(info)
+        guard header.kind == Distiller.studentKind else {
+            throw EvaluationEntry.EntryErrors(["entry '\(entry.written)': artifact '\(entry.model)' is stored as a student but its file is \(ModelHeader.describe(header.kind))"])
+        }
+        guard let steps = header.studentSteps, header.student != nil || header.guidanceRange != nil else {
+            throw EvaluationEntry.EntryErrors(["entry '\(entry.written)': student '\(entry.model)' records no valid student_steps and guidance"])
+        }
+        let student = try EvaluationEntry.studentTerms(steps: steps, guidance: header.student?.guidance,
+                                                       range: header.guidanceRange, written: entry)
+        return try entry.resolved(student: student)
+    }
+
     /// Pins the evaluator and every entry's model (the MODEL part of each entry is rewritten
-    /// to the sha256 it names now).
+    /// to the sha256 it names now; a `job:N` of an unfinished job stays, and the job waits for N).
     public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
         guard var o = spec.object else { return (spec, []) }
         var inputs: [PinnedInput] = []
@@ -86,7 +116,9 @@ public struct EvaluateJob: JobHandler {
             }
         }
         let seeds = spec["seeds"]?.int ?? 4, firstSeed = UInt64(spec["seed"]?.int ?? 0)
-        let reportName = "\(spec["name"]?.string ?? "report")-\(ctx.id)"
+        // A scheduled evaluation is named after its schedule, so its reports form one series.
+        let series = spec["name"]?.string ?? ctx.job.scheduleName ?? "report"
+        let reportName = "\(series)-\(ctx.id)"
         let work = try TemporaryDirectory(prefix: "evaluate-\(ctx.id)")
 
         // The judge.
@@ -109,39 +141,50 @@ public struct EvaluateJob: JobHandler {
         let perPrompt = max(seeds, (1000 + prompts.count - 1) / prompts.count)
         ctx.log("rendering \(perPrompt * prompts.count) reference pictures of \(prompts.count) prompts")
         let reference = ReferenceRenders.render(scenes, perPrompt: perPrompt, resolution: r, seed: Self.referenceSeed ^ firstSeed)
-        let referenceStats = try FeatureStatistics(features: try evaluator.features(reference), extractor: extractor)
+        let referenceFeatures = try evaluator.features(reference)
+        let referenceStats = try FeatureStatistics(features: referenceFeatures, extractor: extractor)
 
         var sampler = EntrySampler(ctx: ctx, work: work, resolution: r, prompts: prompts, seeds: seeds, firstSeed: firstSeed,
                                    totalEntries: entries.count)
         var metrics: [EvaluationMetrics] = []
+        var references: Set<String> = []
         var pictures: [[[RGBImage]]] = []  // [entry][prompt][seed]
         for (i, entry) in entries.enumerated() {
             let drawn = try sampler.draw(entry, index: i)
+            if drawn.isReference { references.insert(drawn.series) }
             let rows = Array(0..<seeds).flatMap { _ in scenes }
             let allPrompts = Array(0..<seeds).flatMap { _ in prompts }
             let scores = try GeneratedSetScores.compute(evaluator, images: drawn.images, prompts: allPrompts, scenes: rows,
-                                                        reference: referenceStats, extractor: extractor, embeddingModel: embeddingModel)
+                                                        reference: referenceStats, extractor: extractor, embeddingModel: embeddingModel,
+                                                        referenceFeatures: referenceFeatures, kidSeed: firstSeed)
             var m = EvaluationMetrics(model: drawn.label, artifact: drawn.artifact, kind: drawn.series,
-                                      sampler: entry.sampler.rawValue, steps: entry.steps, guidance: entry.guidance,
+                                      sampler: drawn.entry.sampler!.rawValue, steps: drawn.entry.steps!, guidance: drawn.entry.guidance!,
                                       nfePerImage: drawn.nfePerImage, secondsPerImage: drawn.secondsPerImage)
             m.record(fid: scores.fid)
+            // KID beside the FID (unbiased at these sample counts), and the seed-to-seed spread
+            // of both, so that "better than" and "within 10 %" are read against the noise.
+            if let kid = scores.kid { m.record(kid: kid) }
+            if seeds >= 2, let noise = try? SeedNoise.estimate(features: scores.features, seeds: seeds, reference: referenceFeatures,
+                                                               extractor: extractor, seed: firstSeed) { m.record(seedNoise: noise) }
             m.record(clip: scores.clip)
             m.attributeAccuracy = scores.attributeAccuracy
             m.attributeAccuracyByAttribute = scores.perAttribute
             metrics.append(m)
             pictures.append(drawn.tiles)
-            ctx.log(String(format: "%@: FID %.2f, CLIP score %.2f, attribute accuracy %.1f%%, NFE/image %g, %.3g s/image",
-                           drawn.label as NSString, scores.fid.distance, scores.clip.score, 100 * scores.attributeAccuracy,
-                           drawn.nfePerImage, drawn.secondsPerImage))
+            ctx.log(String(format: "%@: FID %.2f (seed std %.1f), KID %.4f ± %.4f, CLIP score %.2f, attribute accuracy %.1f%%, NFE/image %g, %.3g s/image",
+                           drawn.label as NSString, scores.fid.distance, m.fidSeedStd ?? .nan, m.kid ?? .nan, m.kidStd ?? .nan,
+                           scores.clip.score, 100 * scores.attributeAccuracy, drawn.nfePerImage, drawn.secondsPerImage))
         }
 
         let realRows = (0..<prompts.count).map { j in (0..<seeds).map { k in RGBImage(tensor: reference.slice(k * prompts.count + j, k * prompts.count + j + 1)) } }
-        let report = EvaluationReport(
+        var report = EvaluationReport(
             name: reportName, jobID: ctx.id, prompts: prompts, seeds: (0..<seeds).map { firstSeed + UInt64($0) },
             metrics: MetricsDocument(title: "mscm evaluation \(reportName)", entries: metrics),
-            entryLabels: metrics.map(\.model), pictures: pictures, realPictures: realRows,
+            entryLabels: metrics.map(\.model), referenceKinds: references, pictures: pictures, realPictures: realRows,
             notes: Self.notes(evaluator: evaluator, evaluatorName: evaluatorInfo.name, prompts: prompts.count, seeds: seeds,
                               referenceCount: reference.shape[0]))
+        report.series = series
+        report.previous = EvaluationReport.previous(series: series, before: ctx.id, ctx: ctx)
         let published = try report.publish(ctx: ctx, scratch: work.url)
 
         return ["report": .string(reportName), "report_dir": published.localDirectory.map { .string($0.path) } ?? .null,
@@ -150,6 +193,7 @@ public struct EvaluateJob: JobHandler {
                 "entries": .array(metrics.map { m in
                     func num(_ v: Double?) -> JSON { v.map { $0.isFinite ? .double($0) : .null } ?? .null }
                     return ["model": .string(m.model), "fid": num(m.fid), "clip_score": num(m.clipScore),
+                            "kid": num(m.kid), "kid_std": num(m.kidStd), "fid_seed_std": num(m.fidSeedStd), "kid_seed_std": num(m.kidSeedStd),
                             "attribute_accuracy": num(m.attributeAccuracy), "nfe_per_image": num(m.nfePerImage),
                             "seconds_per_image": num(m.secondsPerImage)]
                 })]
@@ -173,6 +217,8 @@ public struct EvaluateJob: JobHandler {
     static func notes(evaluator: Evaluator, evaluatorName: String, prompts: Int, seeds: Int, referenceCount: Int) -> [String] {
         var n = ["\(prompts) prompts × \(seeds) seeds per entry; in each grid every row's picture in a column started from the same noise (seed matching).",
                  "FID: Fréchet distance between the evaluator's penultimate-layer features of the generated pictures and of \(referenceCount) real renders of the same prompts.",
+                 "KID: unbiased MMD² with the cubic kernel in the same features, mean ± standard deviation over 100 seeded subsets; unlike FID it is unbiased at a few hundred pictures.",
+                 "Seed σ (beside the FID): the standard deviation across seeds of each seed's own FID against the same reference — the noise to read differences against (a single seed's FID, from fewer pictures, sits above the pooled one).",
                  "CLIP score: max(mean 100·cos(image, prompt), 0) in the evaluator's shapes-world CLIP space.",
                  "Attribute accuracy: the fraction of pictures in which the evaluator's classifier reads all five attributes the prompt asks for.",
                  "NFE / image: network evaluations per picture, counted (a guided step runs both branches: 2)."]

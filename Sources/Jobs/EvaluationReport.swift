@@ -14,17 +14,34 @@ struct EvaluationReport {
     let seeds: [UInt64]
     let metrics: MetricsDocument
     let entryLabels: [String]
+    /// Plot series drawn as horizontal reference lines (the teachers' aDDIM runs).
+    let referenceKinds: Set<String>
     /// [entry][prompt][seed].
     let pictures: [[[RGBImage]]]
     /// [prompt][seed]: real renders, shown as each grid's first row.
     let realPictures: [[RGBImage]]
     let notes: [String]
+    /// The series this report belongs to (its name without the job id) and the previous
+    /// report of it, if any.
+    var series: String? = nil
+    var previous: (name: String, metrics: MetricsDocument)? = nil
 
     static let artifactKinds = ["html": "report-html", "json": "report-metrics", "svg": "report-plot", "png": "report-grid"]
 
     /// The artifact kind of a report file, by extension.
     static func kind(of path: String) -> String {
         artifactKinds[(path as NSString).pathExtension] ?? "report-file"
+    }
+
+    /// The artifact name under which a series' newest metrics are found.
+    static func seriesPointer(_ series: String) -> String { "series/\(series)/metrics.json" }
+
+    /// The newest report of `series` made by another job than `job`: (its name, its metrics).
+    static func previous(series: String, before job: Int64, ctx: JobContext) -> (name: String, metrics: MetricsDocument)? {
+        guard let info = try? ctx.artifactInfo(seriesPointer(series)), let from = info.job, from != job,
+              let data = try? ctx.getArtifact(info.sha256),
+              let doc = try? MetricsDocument.decode(data, source: info.name) else { return nil }
+        return ("\(series)-\(from)", doc)
     }
 
     /// Where local reports go: `$MSCM_HOME/.mscm/reports`, else `.mscm/reports` beside the
@@ -51,8 +68,9 @@ struct EvaluationReport {
             written.append(path)
             gridRefs.append(HTMLReport.Grid(caption: prompt, path: path))
         }
-        let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: [])
-        let html = HTMLReport(metrics: metrics, plot: plot, grids: gridRefs, notes: notes)
+        let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: referenceKinds)
+        var html = HTMLReport(metrics: metrics, plot: plot, grids: gridRefs, notes: notes)
+        html.previous = previous
         for url in try html.write(to: directory) { written.append(url.lastPathComponent) }
         return written
     }
@@ -71,6 +89,13 @@ struct EvaluationReport {
             let artifact = "\(name)/\(path)"
             try ctx.putArtifact(name: artifact, kind: Self.kind(of: path), file: built.appendingPathComponent(path))
             artifacts.append(artifact)
+        }
+        // The series' newest metrics under one stable name: the next report of the series finds
+        // its predecessor by it (a name resolves to its newest artifact).
+        if let series {
+            // The pointer moves with every report of the series: an explicit replace.
+            try ctx.putArtifact(name: Self.seriesPointer(series), kind: "report-series", file: built.appendingPathComponent("metrics.json"),
+                                replace: true)
         }
         var local: URL? = nil
         do {

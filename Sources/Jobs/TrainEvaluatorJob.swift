@@ -60,7 +60,7 @@ public struct TrainEvaluatorJob: JobHandler {
         let file = work.url.appendingPathComponent("evaluator.safetensors")
         try EvaluatorFile.write(trainer.evaluator, to: file)
         let name = ctx.spec["name"]?.string ?? "evaluator-\(ctx.id)"
-        let sha = try ctx.putArtifact(name: name, kind: EvaluatorFile.kind, file: file)
+        let sha = try ctx.putCheckedArtifact(name: name, kind: EvaluatorFile.kind, file: file)
         ctx.log("evaluator stored as \(name) (\(sha.prefix(12)))")
         var accuracy: [String: JSON] = [:]
         for (k, v) in quality.attributeAccuracy { accuracy[k] = .double(v) }

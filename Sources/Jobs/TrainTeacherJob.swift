@@ -2,7 +2,7 @@ import Datasets
 import Foundation
 import Models
 
-/// `train-teacher`: trains a text-to-image teacher (ALGORITHMS.md §2) with `TeacherTrainer` and
+/// `train-teacher`: trains a text-to-image teacher (docs/algorithms.md §2) with `TeacherTrainer` and
 /// stores it as a `teacher` artifact (EMA weights, xvar table of §4, configs).
 ///
 /// Every `checkpoint_every` iterations the full training state goes to the artifact store as a
@@ -28,13 +28,14 @@ public struct TrainTeacherJob: JobHandler {
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of every random draw"),
         SpecFlag("checkpoint-every", .int(0...10_000_000), help: "iterations between checkpoints (default: the preset's)"),
         SpecFlag("name", .outputName(prefix: false), help: "artifact name of the teacher (default teacher-<job id>)"),
-    ]
+    ] + TrainingValidation.flags
 
     public init() {}
 
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
         let config = try trainingSpec(spec).resolved()
+        try TrainingValidation.check(spec, kind: kind)
         // At submit a folder the client can see is opened now; a worker opens it when it runs.
         if case .artifact = try DatasetSource.resolve(config.dataset, artifacts: artifacts), config.captionKey != nil {
             throw JobFailure.permanent("\(kind) spec: 'caption_key' applies to a folder path; an imported dataset keeps its captions under text")
@@ -60,7 +61,7 @@ public struct TrainTeacherJob: JobHandler {
 
     /// The job spec as the Models module's training spec (same keys but `name`).
     static func trainingSpec(_ spec: JSON) throws -> TeacherTrainingSpec {
-        let object = (spec.object ?? [:]).filter { $0.key != "name" }
+        let object = (spec.object ?? [:]).filter { $0.key != "name" && !TrainingValidation.keys.contains($0.key) }
         return try TeacherTrainingSpec.decode(json: JSON.object(object).serialized)
     }
 
@@ -91,10 +92,25 @@ public struct TrainTeacherJob: JobHandler {
             ctx.log("training \(config.model.preset) (\(trainer.model.parameterCount) parameters) for \(config.iterations) iterations, batch \(config.batchSize)")
         }
         let startIteration = trainer.iteration
+        // Validation draws with the EMA weights read back from a checkpoint file (DDIM 32, w = 3);
+        // no best snapshot is kept, since a teacher needs its xvar table tabulated first.
+        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: trainer.model.resolution,
+                                                outputName: ctx.spec["name"]?.string ?? "teacher-\(ctx.id)",
+                                                outputKind: TeacherTrainer.teacherKind, keepBest: false)
+        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
+        var latestValidation: [String: JSON] = [:]
+        func validate() throws {
+            guard var v = validation, v.isDue(trainer.iteration, total: config.iterations) else { return }
+            try trainer.saveCheckpoint(to: snapshotFile)
+            latestValidation = try v.validate(ctx: ctx, iteration: trainer.iteration, snapshot: snapshotFile) { model, _, prompts, seed in
+                try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .ddim, steps: 32, guidance: 3, xvar: nil)
+            }
+            validation = v
+        }
 
         func checkpoint() throws {
             try trainer.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putArtifact(name: "train-teacher-\(ctx.id)-checkpoint", kind: TeacherTrainer.checkpointKind, file: checkpointFile)
+            let sha = try ctx.putCheckedArtifact(name: "train-teacher-\(ctx.id)-checkpoint", kind: TeacherTrainer.checkpointKind, file: checkpointFile)
             try ctx.recordCheckpoint(step: trainer.iteration, artifact: sha)
         }
 
@@ -105,8 +121,9 @@ public struct TrainTeacherJob: JobHandler {
                 try ctx.checkCancelled()
                 lastLoss = try trainer.step()
                 let p = meter.record(iteration: trainer.iteration, loss: lastLoss)
+                try validate()
                 ctx.progress(iteration: trainer.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s"])
+                             eta: p.etaSeconds, extra: ["unit": "images/s"].merging(latestValidation) { a, _ in a })
                 if config.checkpointEvery > 0, trainer.iteration % config.checkpointEvery == 0, trainer.iteration < config.iterations {
                     try checkpoint()
                 }
@@ -120,7 +137,7 @@ public struct TrainTeacherJob: JobHandler {
         let teacherFile = work.url.appendingPathComponent("teacher.safetensors")
         let table = try trainer.writeTeacher(to: teacherFile)
         let name = ctx.spec["name"]?.string ?? "teacher-\(ctx.id)"
-        let sha = try ctx.putArtifact(name: name, kind: TeacherTrainer.teacherKind, file: teacherFile)
+        let sha = try ctx.putCheckedArtifact(name: name, kind: TeacherTrainer.teacherKind, file: teacherFile)
         ctx.log("teacher stored as \(name) (\(sha.prefix(12)))")
         let result: [String: JSON] = ["teacher": .string(sha), "name": .string(name), "preset": .string(config.model.preset),
                 "iterations": .int(trainer.iteration), "resumed_from": .int(startIteration),

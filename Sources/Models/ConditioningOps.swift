@@ -90,7 +90,7 @@ public func maskedMeanBackward(_ dp: Tensor, mask: Tensor, tokens t: Int) -> Ten
 
 /// Sinusoidal features of the noise level, as the DDPM/Transformer position encoding of
 /// u = 1000 · (2/π) · atan(exp(−λ/2)) — the time of the unshifted cosine schedule whose
-/// log-SNR is λ (ALGORITHMS.md §1), so λ ∈ [−15, 15] maps smoothly into (0, 1000):
+/// log-SNR is λ (docs/algorithms.md §1), so λ ∈ [−15, 15] maps smoothly into (0, 1000):
 ///   f[2k] = sin(u · ω_k),  f[2k+1] = cos(u · ω_k),  ω_k = 10000^(−k / (F/2)),  k < F/2.
 public func noiseLevelFeatures(logSNR: [Double], count f: Int) -> Tensor {
     precondition(f >= 2 && f % 2 == 0, "noise features: count must be even, got \(f)")

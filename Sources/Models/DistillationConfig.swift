@@ -11,7 +11,7 @@ public enum DistillationMode: String, Codable, CaseIterable, Sendable {
     case ct
 }
 
-/// Everything that determines a distillation run (ALGORITHMS.md §5) besides the teacher's
+/// Everything that determines a distillation run (docs/algorithms.md §5) besides the teacher's
 /// weights: together with the teacher and the seed it fixes every number the run produces.
 ///
 /// Defaults, sized for the `small` preset on a 2-core machine (a run of about five minutes):
@@ -50,6 +50,12 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// A checkpoint every this many iterations (0: only when stopped).
     public var checkpointEvery: Int
+    /// Guidance-conditioned distillation (§5): w ~ U[lower, upper] per example, the student
+    /// takes w as an input, and `guidance` is unused. nil (omitted from the JSON): one fixed w.
+    public var guidanceRange: GuidanceRange? = nil
+    /// With a guidance range: multiplies the learning rate of the guidance MLP (`embed.guidance.*`),
+    /// which starts at zero and sees a gradient averaged over B different w. nil: 1.
+    public var guidanceLearningRateScale: Float? = nil
 
     public init(studentSteps: Int, teacherSteps: TeacherStepSchedule = .fixed(256), mode: DistillationMode = .cd,
                 guidance: Double = 3, xvarFraction: Double = 0.75, huberC: Double = 1e-4,
@@ -71,9 +77,11 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
         func fail(_ s: String) -> ModelError { ModelError("distillation: \(s)") }
         let s = studentSteps
         guard s >= 1 else { throw fail("student steps must be ≥ 1, got \(s)") }
+        guard s <= 10_000 else { throw fail("student steps must be ≤ 10000, got \(s)") }
         // §5 rounds N_seg = round(N / S); a count that rounds to 0 cannot fill S segments.
         func divisible(_ n: Int, _ what: String) throws {
             guard n >= 1 else { throw fail("\(what) must be ≥ 1, got \(n)") }
+            guard n <= 1_000_000 else { throw fail("\(what) must be ≤ 1000000, got \(n)") }
             let nSeg = Int((Double(n) / Double(s)).rounded())
             guard nSeg >= 1 else {
                 throw fail("\(what) \(n) do not divide into \(s) segments: round(\(n) / \(s)) = 0 teacher steps per student step (need at least \((s + 1) / 2))")
@@ -84,22 +92,32 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
         case .annealed(let start, let end, let span):
             try divisible(start, "annealing's first teacher steps")
             try divisible(end, "annealing's last teacher steps")
-            guard span >= 1 else { throw fail("annealing iterations must be ≥ 1, got \(span)") }
+            guard span >= 1, span <= 1_000_000_000 else { throw fail("annealing iterations must be in 1…1000000000, got \(span)") }
         }
         guard guidance >= 0, guidance.isFinite else { throw fail("guidance must be ≥ 0, got \(guidance)") }
         guard (0...1).contains(xvarFraction) else { throw fail("η (xvar fraction) must be in [0, 1], got \(xvarFraction)") }
         guard huberC > 0, huberC.isFinite else { throw fail("Huber c must be > 0, got \(huberC)") }
         guard iterations >= 1 else { throw fail("iterations must be ≥ 1, got \(iterations)") }
+        guard iterations <= 1_000_000_000 else { throw fail("iterations must be ≤ 1000000000, got \(iterations)") }
         guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }
+        guard batchSize <= 65_536 else { throw fail("batch size must be ≤ 65536, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
             throw fail("learning rates must be positive and finite, got \(learningRate) and \(finalLearningRate)")
         }
-        guard warmupSteps >= 0, weightDecay >= 0, gradClip > 0 else {
-            throw fail("warm-up and weight decay must be ≥ 0 and the gradient clip > 0")
+        guard (0...1_000_000_000).contains(warmupSteps), weightDecay >= 0, weightDecay.isFinite, gradClip > 0, gradClip.isFinite else {
+            throw fail("warm-up and weight decay must be ≥ 0 and the gradient clip > 0, got \(warmupSteps), \(weightDecay) and \(gradClip)")
         }
         guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
-        guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0, got \(checkpointEvery)") }
-        guard !dataset.isEmpty else { throw fail("dataset must not be empty") }
+        guard (0...1_000_000_000).contains(checkpointEvery) else { throw fail("checkpoint interval must be ≥ 0, got \(checkpointEvery)") }
+        guard !dataset.isEmpty, dataset.utf8.count <= 4096 else { throw fail("dataset must be 'shapes' or a folder path") }
+        if let range = guidanceRange {
+            try range.validate()
+            guard mode == .cd else { throw fail("a guidance range needs mode cd: consistency training has no teacher to guide") }
+        }
+        if let scale = guidanceLearningRateScale {
+            guard guidanceRange != nil else { throw fail("a guidance learning-rate scale needs a guidance range") }
+            guard scale > 0, scale.isFinite else { throw fail("the guidance learning-rate scale must be > 0, got \(scale)") }
+        }
     }
 
     /// The teacher-step schedule written `START:END:ITERATIONS` (e.g. `64:1280:5000`), the
@@ -132,9 +150,13 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
-    public static func decode(json: String, source: String) throws -> DistillationConfig {
-        do { return try JSONDecoder().decode(DistillationConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): distillation config is not valid JSON (\(error))")
+    /// Decodes and validates the distillation config a file's metadata holds under `field`.
+    public static func decode(json: String, source: String, field: String = "distillation") throws -> DistillationConfig {
+        let config: DistillationConfig
+        do { config = try JSONDecoder().decode(DistillationConfig.self, from: Data(json.utf8)) } catch {
+            throw ModelError("\(source): \(field) is not valid JSON for a distillation config (\(decodingProblem(error)))")
         }
+        do { try config.validate() } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
+        return config
     }
 }

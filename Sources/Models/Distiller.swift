@@ -43,7 +43,7 @@ public struct DistillationTimings: Sendable {
 }
 
 /// Multistep consistency distillation of a text-to-image teacher into an S-step student
-/// (ALGORITHMS.md §5), or consistency training (CT) as a mode of the same loop.
+/// (docs/algorithms.md §5), or consistency training (CT) as a mode of the same loop.
 ///
 /// The student is a copy of the teacher's network initialised from the teacher file's weights
 /// (its EMA weights). The teacher is frozen: it runs without saving activations (`save: false`)
@@ -86,18 +86,34 @@ public final class Distiller {
         self.teacherSHA = teacherSHA
         self.dataset = dataset
         teacher.isTraining = false
-        student = try TextToImageModel(teacher.config, tokenizer: teacher.tokenizer, seed: 0)
-        try student.load(Dictionary(uniqueKeysWithValues: teacher.namedTensors()))
+        guard teacher.guidanceMLP == nil else {
+            throw ModelError("distillation: the teacher is a guidance-conditioned student; distil from a teacher")
+        }
+        var studentConfig = teacher.config
+        if let range = config.guidanceRange {
+            // Guidance-conditioned student (§5): the teacher's network plus the w input, whose
+            // zero-initialised MLP keeps the student equal to the teacher at the start.
+            studentConfig.guidanceInput = GuidanceInputConfig(range: range, features: teacher.config.uvit.noiseFeatures)
+        }
+        student = try TextToImageModel(studentConfig, tokenizer: teacher.tokenizer, seed: 0)
+        var initial = Dictionary(uniqueKeysWithValues: teacher.namedTensors())
+        for p in student.guidanceMLP?.parameters ?? [] { initial[p.name] = p.value.copy() }
+        try student.load(initial)
         student.isTraining = false
         let params = student.parameters
         optimizer = AdamW(parameters: params, lr: config.learningRate, weightDecay: config.weightDecay)
+        if let scale = config.guidanceLearningRateScale, let mlp = student.guidanceMLP {
+            let names = Set(mlp.parameters.map(\.name))
+            for (i, p) in params.enumerated() where names.contains(p.name) { optimizer.learningRateScales[i] = scale }
+        }
         ema = EMA(parameters: params, decay: config.emaDecay)
         lrSchedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
                                 decay: .cosine(totalSteps: config.iterations, final: config.finalLearningRate))
     }
 
-    /// The §5 step for a batch with these captions (the teacher's branches are timed).
-    func consistency(captions: [String]) -> MultistepConsistency {
+    /// The §5 step for a batch with these captions (the teacher's branches are timed), with
+    /// one teacher guidance weight per example for a guidance-range run.
+    func consistency(captions: [String], guidance: [Double]? = nil) -> MultistepConsistency {
         let mode: ConsistencyMode
         switch config.mode {
         case .ct:
@@ -111,7 +127,11 @@ public final class Distiller {
             let timedModel = VelocityModel(bothBranches: both) { z, t, c in
                 self.timed(&self.timings.teacher) { vm.branch(z, t, c) }
             }
-            mode = .distill(teacher: timedModel, guidance: config.guidance, xvarFraction: config.xvarFraction)
+            if let guidance {
+                mode = .distillPerExample(teacher: timedModel, guidance: guidance, xvarFraction: config.xvarFraction)
+            } else {
+                mode = .distill(teacher: timedModel, guidance: config.guidance, xvarFraction: config.xvarFraction)
+            }
         }
         return MultistepConsistency(studentSteps: config.studentSteps, teacherSteps: config.teacherSteps, mode: mode,
                                     huberC: config.huberC, huberReduction: config.huberReduction,
@@ -124,18 +144,25 @@ public final class Distiller {
         let began = DispatchTime.now().uptimeNanoseconds
         let i = iteration, b = config.batchSize
         let data = dataset.batch(size: b, step: i)
-        let mcd = consistency(captions: data.captions)
+        // A guidance-range run draws w per example; teacher, target and student all see it.
+        let w = config.guidanceRange.map {
+            MultistepConsistency.drawGuidance(lower: $0.lower, upper: $0.upper, seed: config.seed, iteration: i,
+                                              firstExample: i * b, count: b)
+        }
+        let studentW = w.map { $0.map(Float.init) }
+        let mcd = consistency(captions: data.captions, guidance: w)
         let textOnly = [Bool](repeating: true, count: b)
         // x_ref = stopgrad(f(z_s, s)) from the current weights, conditioned on the text only.
         let targetConditioning = timed(&timings.studentTarget) { student.encode(data.captions) }
         let batch = mcd.prepare(x: data.images, seed: config.seed, iteration: i, firstExample: i * b) { z, t in
             self.timed(&self.timings.studentTarget) {
-                self.student.denoise(z, t: t, conditioning: targetConditioning, save: false)
+                self.student.denoise(z, t: t, conditioning: targetConditioning, save: false, guidance: studentW)
             }
         }
         optimizer.zeroGrad()
         let loss: Double = try timed(&timings.studentTraining) {
-            let v = student.forward(batch.z, t: batch.t, captions: data.captions, conditional: textOnly, save: true)
+            let v = student.forward(batch.z, t: batch.t, captions: data.captions, conditional: textOnly, save: true,
+                                    guidance: studentW)
             let (loss, grad) = mcd.loss(prediction: v, batch: batch)
             try checkFinite(loss: Float(loss), step: i + 1)
             student.backward(grad)

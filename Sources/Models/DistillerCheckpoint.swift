@@ -34,7 +34,7 @@ extension Distiller {
                               dataset: TextImageDataset? = nil) throws -> Distiller {
         try resume(from: url, teacher: { sha in
             guard sha == teacherSHA else {
-                throw ModelError("\(url.path): checkpoint was made from teacher \(sha.prefix(12)), not \(teacherSHA.prefix(12))")
+                throw ModelError("\(url.path): checkpoint was made from teacher \(printableField(String(sha.prefix(12)))), not \(teacherSHA.prefix(12))")
             }
             return teacher
         }, dataset: dataset)
@@ -48,14 +48,14 @@ extension Distiller {
         let name = url.path
         let (tensors, metadata) = try SafeTensors.read(url)
         guard metadata["kind"] == checkpointKind else {
-            throw ModelError("\(name): not a distillation checkpoint (kind '\(metadata["kind"] ?? "none")')")
+            throw ModelError("\(name): not a distillation checkpoint (kind '\(printableField(metadata["kind"] ?? "none"))')")
         }
         guard let json = metadata["distillation"], let done = metadata["iteration"].flatMap(Int.init), done >= 0,
               let teacherSHA = metadata["teacher_sha"] else {
             throw ModelError("\(name): checkpoint metadata lacks the distillation config, the iteration or the teacher")
         }
+        let config = try DistillationConfig.decode(json: json, source: name)   // checked before anything is loaded
         let teacher = try loadTeacher(teacherSHA)
-        let config = try DistillationConfig.decode(json: json, source: name)
         let distiller = try Distiller(config: config, teacher: teacher, teacherSHA: teacherSHA,
                                       dataset: dataset ?? config.openDataset(resolution: teacher.resolution))
         do {
@@ -81,11 +81,12 @@ extension Distiller {
     public static let studentKind = "student"
 
     /// Ends the run: writes the student (EMA weights as its parameters) with `kind` "student" and
-    /// metadata `student_steps` (S), `guidance`, `mode`, `teacher_sha`, `teacher_steps` (the
-    /// schedule as JSON), `distillation` (the config) and `iterations_done`.
+    /// metadata `student_steps` (S), `guidance` (the fixed w) or `guidance_range` (`LOW:HIGH`,
+    /// for a guidance-conditioned student), `mode`, `teacher_sha`, `teacher_steps` (the schedule
+    /// as JSON), `distillation` (the config) and `iterations_done`.
     public func writeStudent(to url: URL) throws {
         let schedule = String(decoding: try JSONEncoder().encode(config.teacherSteps), as: UTF8.self)
-        try ModelFile.write(student, tensors: ema.shadowTensors(), kind: Self.studentKind, extraMetadata: [
+        var metadata = [
             "student_steps": String(config.studentSteps),
             "guidance": String(config.guidance),
             "mode": config.mode.rawValue,
@@ -93,7 +94,12 @@ extension Distiller {
             "teacher_steps": schedule,
             "distillation": config.jsonString(),
             "iterations_done": String(iteration),
-        ], to: url)
+        ]
+        if let range = config.guidanceRange {
+            metadata["guidance"] = nil
+            metadata["guidance_range"] = range.description
+        }
+        try ModelFile.write(student, tensors: ema.shadowTensors(), kind: Self.studentKind, extraMetadata: metadata, to: url)
     }
 }
 
@@ -101,6 +107,9 @@ extension ModelFile {
     /// S of a student file (its `student_steps`), nil for any other kind of model.
     public var studentSteps: Int? {
         guard kind == Distiller.studentKind else { return nil }
-        return metadata["student_steps"].flatMap(Int.init).flatMap { $0 >= 1 ? $0 : nil }
+        return metadata["student_steps"].flatMap(Int.init).flatMap { (1...10_000).contains($0) ? $0 : nil }
     }
+
+    /// The guidance range of a guidance-conditioned student (from its model config), nil otherwise.
+    public var guidanceRange: GuidanceRange? { model.guidanceRange }
 }

@@ -72,6 +72,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var text: TextEncoderConfig
     public var uvit: UViTConfig
     public var schedule: CosineSchedule
+    /// Set only for a guidance-conditioned student (see GuidanceInput.swift); nil is omitted from
+    /// the JSON, so every other model's config reads and writes exactly as before.
+    public var guidanceInput: GuidanceInputConfig? = nil
 
     public init(preset: String, text: TextEncoderConfig, uvit: UViTConfig, schedule: CosineSchedule = CosineSchedule()) {
         self.preset = preset; self.text = text; self.uvit = uvit; self.schedule = schedule
@@ -79,28 +82,31 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     /// Throws a one-line error for shapes the network cannot be built with.
     public func validate() throws {
-        func fail(_ s: String) -> ModelError { ModelError("model config '\(preset)': \(s)") }
-        let u = uvit, t = text
-        guard u.levels >= 1, u.resBlocks.count == u.levels else {
-            throw fail("needs one resBlocks entry per level (\(u.levels) levels, \(u.resBlocks.count) entries)")
+        do { try validate(FieldCheck()) } catch let e as ModelError {
+            throw ModelError("model config '\(printableField(preset))': \(e.description)")
         }
-        guard u.channels.allSatisfy({ $0 > 0 }), u.resBlocks.allSatisfy({ $0 >= 1 }) else {
-            throw fail("channels must be positive and every level needs at least one ResBlock")
+    }
+
+    /// Every field in range and the network's size under the caps, before anything is
+    /// allocated; errors name the field under `check`'s prefix ("config.uvit.maxGroups").
+    public func validate(_ check: FieldCheck) throws {
+        guard !preset.isEmpty, preset.count <= 64, preset.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw check.fail("preset", "must be a name of 1…64 printable characters, got '\(printableField(preset))'")
         }
-        guard u.resolution > 0, u.resolution % (1 << u.levels) == 0 else {
-            throw fail("resolution \(u.resolution) is not divisible by 2^\(u.levels)")
+        try text.validate(check.nested("text"))
+        try uvit.validate(check.nested("uvit"), contextWidth: text.width)
+        try schedule.validate(check.nested("schedule"))
+        guard let n = parameterCount, n <= maxModelParameters else {
+            throw check.fail("uvit", "and text together exceed the \(maxModelParameters)-parameter limit")
         }
-        guard u.transformerWidth > 0, u.heads > 0, u.transformerWidth % u.heads == 0 else {
-            throw fail("transformer width \(u.transformerWidth) does not split into \(u.heads) heads")
-        }
-        guard t.width > 0, t.heads > 0, t.width % t.heads == 0 else {
-            throw fail("text width \(t.width) does not split into \(t.heads) heads")
-        }
-        guard u.noiseFeatures >= 2, u.noiseFeatures % 2 == 0 else { throw fail("noiseFeatures must be even and ≥ 2") }
-        guard u.dropout >= 0, u.dropout < 1 else { throw fail("dropout \(u.dropout) outside [0, 1)") }
-        guard u.transformerBlocks >= 0, t.layers >= 0, t.maxLength >= 2, t.vocabularySize >= 4 else {
-            throw fail("negative depth or too small a vocabulary / caption length")
-        }
+    }
+
+    /// Parameters of the `TextToImageModel` this config builds (nil on overflow): text
+    /// encoder, null token, noise MLP, text projection, UViT.
+    public var parameterCount: Int? {
+        let ct = text.width, e = uvit.embeddingWidth, f = uvit.noiseFeatures
+        return CheckedSize.sum([text.parameterCount, ct, CheckedSize.product(f, e), e, CheckedSize.product(e, e), e,
+                                CheckedSize.product(ct, e), e, uvit.parameterCount(contextWidth: ct)])
     }
 
     public func jsonString() -> String {
@@ -109,10 +115,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
-    public static func decode(json: String, source: String) throws -> ModelConfig {
-        do { return try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): model config is not valid JSON for a ModelConfig (\(error))")
+    /// Decodes and validates the config a file's metadata holds under `field` (errors name
+    /// the file and the field, e.g. "t.safetensors: config.uvit.maxGroups must be ≥ 1, got 0").
+    public static func decode(json: String, source: String, field: String = "config") throws -> ModelConfig {
+        let config: ModelConfig
+        do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
+            throw ModelError("\(source): \(field) is not valid JSON for a ModelConfig (\(decodingProblem(error)))")
         }
+        do { try config.validate(FieldCheck(field + ".")) } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
+        return config
     }
 }
 

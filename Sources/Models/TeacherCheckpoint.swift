@@ -32,7 +32,7 @@ extension TeacherTrainer {
         let (tensors, metadata) = try SafeTensors.read(url)
         let name = url.path
         guard metadata["kind"] == checkpointKind else {
-            throw ModelError("\(name): not a teacher checkpoint (kind '\(metadata["kind"] ?? "none")')")
+            throw ModelError("\(name): not a teacher checkpoint (kind '\(printableField(metadata["kind"] ?? "none"))')")
         }
         guard let json = metadata["config"], let iterText = metadata["iteration"], let done = Int(iterText), done >= 0 else {
             throw ModelError("\(name): checkpoint metadata lacks the config or the iteration")
@@ -40,6 +40,12 @@ extension TeacherTrainer {
         var config = try TeacherTrainingConfig.decode(json: json, source: name)
         if let iterations { config.iterations = iterations }
         let tokenizer = try tokenizerFromMetadata(metadata, source: name)
+        // As in `ModelFile.load`: refuse a config far larger than the weights the file holds
+        // before the trainer allocates the network, its EMA and AdamW's moments.
+        let held = tensors.reduce(0) { $0 + ($1.key.hasPrefix("model.") ? $1.value.count : 0) }
+        if let expected = config.model.parameterCount, expected > 2 * held + 65_536 {
+            throw ModelError("\(name): config implies \(expected) parameters but the file holds \(held) model values")
+        }
         let trainer = try TeacherTrainer(config: config, dataset: dataset ?? config.openDataset(), tokenizer: tokenizer)
         do {
             var weights: [String: Tensor] = [:], state: [String: Tensor] = [:]
@@ -60,13 +66,20 @@ extension TeacherTrainer {
     }
 }
 
-/// The tokenizer a saved model was trained with, from its file's metadata.
-func tokenizerFromMetadata(_ metadata: [String: String], source: String) throws -> Tokenizer {
-    guard let words = metadata["tokenizer"], let lengthText = metadata["tokenizer_max_length"],
-          let length = Int(lengthText), length >= 2 else {
+/// The tokenizer a saved model was trained with, from its file's metadata (`tokenizer`: the
+/// words, `tokenizer_max_length`), checked before it is built: a length of 2…4096 tokens, at
+/// most a million distinct words.
+public func tokenizerFromMetadata(_ metadata: [String: String], source: String) throws -> Tokenizer {
+    guard let words = metadata["tokenizer"], let lengthText = metadata["tokenizer_max_length"] else {
         throw ModelError("\(source): metadata lacks the tokenizer vocabulary")
     }
+    guard let length = Int(lengthText), (2...4096).contains(length) else {
+        throw ModelError("\(source): metadata.tokenizer_max_length must be an integer in 2…4096, got '\(printableField(lengthText))'")
+    }
     let list = words.split(separator: " ").map(String.init)
-    guard Set(list).count == list.count else { throw ModelError("\(source): tokenizer vocabulary repeats a word") }
+    guard list.count <= 1_000_000 else {
+        throw ModelError("\(source): metadata.tokenizer must hold at most 1000000 words, got \(list.count)")
+    }
+    guard Set(list).count == list.count else { throw ModelError("\(source): metadata.tokenizer repeats a word") }
     return Tokenizer(words: list, maxLength: length)
 }

@@ -28,7 +28,7 @@ public enum TrainingOutcome: Equatable, Sendable {
     case stopped(atIteration: Int)
 }
 
-/// Teacher training (ALGORITHMS.md §2): v-loss with the null conditioning at probability
+/// Teacher training (docs/algorithms.md §2): v-loss with the null conditioning at probability
 /// p_uncond, AdamW with warm-up, cosine decay and gradient clipping, and an EMA of the weights
 /// (with a warmed-up decay, `emaDecay(at:)`).
 ///
@@ -124,7 +124,7 @@ public final class TeacherTrainer {
         return .finished
     }
 
-    /// The teacher's xvar table (ALGORITHMS.md §4) from the EMA weights: for every step of a
+    /// The teacher's xvar table (docs/algorithms.md §4) from the EMA weights: for every step of a
     /// `config.xvarSteps` grid, η · mean over `config.xvarExamples` data examples of
     /// ‖x̂_cond − x‖² / d, on the conditional (unguided) prediction. All examples go through
     /// the network as one batch per step.

@@ -19,14 +19,14 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
     public var weightDecay: Float
     /// Global gradient-norm clip.
     public var gradClip: Float
-    /// Probability of training an example on the null conditioning (ALGORITHMS.md §2).
+    /// Probability of training an example on the null conditioning (docs/algorithms.md §2).
     public var pUncond: Double
     public var emaDecay: Float
     /// Seeds the initial weights, the data stream, t, ε, the null-conditioning coin and dropout.
     public var seed: UInt64
     /// A checkpoint every this many iterations (0: only when stopped).
     public var checkpointEvery: Int
-    /// The xvar table stored with the teacher (ALGORITHMS.md §4): grid steps, data examples, η.
+    /// The xvar table stored with the teacher (docs/algorithms.md §4): grid steps, data examples, η.
     public var xvarSteps: Int
     public var xvarExamples: Int
     public var xvarEta: Double
@@ -72,25 +72,39 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
 
     /// One-line errors for values no run can use.
     public func validate() throws {
-        func fail(_ s: String) -> ModelError { ModelError("teacher training: \(s)") }
-        try model.validate()
-        guard iterations >= 1 else { throw fail("iterations must be ≥ 1, got \(iterations)") }
-        guard batchSize >= 1 else { throw fail("batch size must be ≥ 1, got \(batchSize)") }
-        guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
-            throw fail("learning rates must be positive and finite")
+        do { try validate(FieldCheck()) } catch let e as ModelError {
+            throw ModelError("teacher training: " + e.description)
         }
-        guard warmupSteps >= 0, weightDecay >= 0, gradClip > 0 else { throw fail("warm-up, weight decay and gradient clip must be ≥ 0 (clip > 0)") }
-        guard (0...1).contains(pUncond) else { throw fail("p_uncond \(pUncond) outside [0, 1]") }
-        guard emaDecay >= 0, emaDecay <= 1 else { throw fail("EMA decay \(emaDecay) outside [0, 1]") }
-        guard checkpointEvery >= 0 else { throw fail("checkpoint interval must be ≥ 0") }
-        guard xvarSteps >= 1, xvarExamples >= 1, xvarEta >= 0 else { throw fail("xvar table needs steps ≥ 1, examples ≥ 1, η ≥ 0") }
+    }
+
+    /// Every field in range (and the model's config), naming the field under `check`'s prefix.
+    public func validate(_ check: FieldCheck) throws {
+        try model.validate(check.nested("model"))
+        guard !dataset.isEmpty, dataset.utf8.count <= 4096 else { throw check.fail("dataset", "must be 'shapes' or a folder path") }
+        try check.int("iterations", iterations, 1...1_000_000_000)
+        guard (1...65_536).contains(batchSize) else { throw check.fail("batchSize", "(batch size) must be in 1…65536, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite, finalLearningRate >= 0, finalLearningRate.isFinite else {
+            throw check.fail("learningRate", "and finalLearningRate must be positive and finite, got \(learningRate) and \(finalLearningRate)")
+        }
+        try check.int("warmupSteps", warmupSteps, 0...1_000_000_000)
+        try check.real("weightDecay", Double(weightDecay), 0...1e6)
+        guard gradClip > 0, gradClip.isFinite else { throw check.fail("gradClip", "must be > 0 and finite, got \(gradClip)") }
+        guard (0...1).contains(pUncond) else { throw check.fail("pUncond", "(p_uncond) must be in [0, 1], got \(pUncond)") }
+        try check.real("emaDecay", Double(emaDecay), 0...1)
+        try check.int("checkpointEvery", checkpointEvery, 0...1_000_000_000)
+        try check.int("xvarSteps", xvarSteps, 1...1_000_000)
+        try check.int("xvarExamples", xvarExamples, 1...1_000_000)
+        try check.real("xvarEta", xvarEta, 0...1e6)
+        // Image folders only: nil for the shapes world keeps its config (and teachers) unchanged.
         if dataset == "shapes", let set = [heldout.map { _ in "held-out fraction" }, captionKey.map { _ in "caption key" },
                                            minWordCount.map { _ in "minimum word count" }].compactMap({ $0 }).first {
-            throw fail("a \(set) applies to image-folder datasets, not the built-in shapes world")
+            throw check.fail("dataset", "is the built-in shapes world: a \(set) applies to image-folder datasets")
         }
-        if let heldout, !(0..<1).contains(heldout) { throw fail("held-out fraction must be in [0, 1), got \(heldout)") }
-        if let captionKey, captionKey.isEmpty { throw fail("caption key must not be empty") }
-        if let minWordCount, minWordCount < 1 { throw fail("minimum word count must be ≥ 1, got \(minWordCount)") }
+        if let heldout, !(heldout.isFinite && (0..<1).contains(heldout)) {
+            throw check.fail("heldout", "(held-out fraction) must be in [0, 1), got \(heldout)")
+        }
+        if let captionKey, captionKey.isEmpty || captionKey.utf8.count > 200 { throw check.fail("captionKey", "must be 1–200 bytes") }
+        if let minWordCount { try check.int("minWordCount", minWordCount, 1...1_000_000) }
     }
 
     /// The training split of `dataset` at the model's resolution (`folder`, when given, is
@@ -121,10 +135,14 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
-    public static func decode(json: String, source: String) throws -> TeacherTrainingConfig {
-        do { return try JSONDecoder().decode(TeacherTrainingConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): training config is not valid JSON (\(error))")
+    /// Decodes and validates the training config a file's metadata holds under `field`.
+    public static func decode(json: String, source: String, field: String = "config") throws -> TeacherTrainingConfig {
+        let config: TeacherTrainingConfig
+        do { config = try JSONDecoder().decode(TeacherTrainingConfig.self, from: Data(json.utf8)) } catch {
+            throw ModelError("\(source): \(field) is not valid JSON for a training config (\(decodingProblem(error)))")
         }
+        do { try config.validate(FieldCheck(field + ".")) } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
+        return config
     }
 }
 

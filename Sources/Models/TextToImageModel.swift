@@ -28,7 +28,7 @@ public func stackBatch(_ a: Tensor, _ b: Tensor) -> Tensor {
     return out
 }
 
-/// The teacher network: text encoder + UViT, predicting v̂ = F(z_t, λ(t), text) (ALGORITHMS.md §2).
+/// The teacher network: text encoder + UViT, predicting v̂ = F(z_t, λ(t), text) (docs/algorithms.md §2).
 ///
 ///     c      = TextEncoder(caption)  or the learned null conditioning (classifier-free guidance, §3)
 ///     e      = SiLU(MLP(features(λ(t))) + Linear(masked mean of c))
@@ -36,7 +36,9 @@ public func stackBatch(_ a: Tensor, _ b: Tensor) -> Tensor {
 ///
 /// The null conditioning is one learned token state (`text.null`, init N(0, 1) like the encoder's
 /// LayerNorm outputs) followed by padding, with mask [1, 0, …, 0].
-/// Parameters: `text.*` (encoder), `text.null`, `embed.noise.*`, `embed.text.*`, and the UViT's.
+/// Parameters: `text.*` (encoder), `text.null`, `embed.noise.*`, `embed.text.*`, the UViT's, and
+/// for a guidance-conditioned student `embed.guidance.*` last (GuidanceInput.swift): then
+/// e = SiLU(MLP(noise features) + Linear(pooled text) + MLP_w(features of w)).
 public final class TextToImageModel: Module {
     public let config: ModelConfig
     public let tokenizer: Tokenizer
@@ -44,6 +46,8 @@ public final class TextToImageModel: Module {
     public let nullToken: Parameter
     public let noiseMLP: MLP
     public let textProjection: Linear
+    /// The guidance input's MLP (`embed.guidance.*`), only in a guidance-conditioned student.
+    public let guidanceMLP: MLP?
     public let embeddingActivation = Activation(.silu)
     public let uvit: UViT
     /// Dropout runs only while training; sampling and evaluation switch it off.
@@ -78,13 +82,29 @@ public final class TextToImageModel: Module {
         nullToken = Parameter(name: "text.null", value: Initializer.normal([1, ct], std: 1, name: "text.null", rng: rng))
         noiseMLP = MLP(dim: config.uvit.noiseFeatures, hidden: e, outDim: e, activation: .silu, name: "embed.noise", rng: rng)
         textProjection = Linear(inFeatures: ct, outFeatures: e, name: "embed.text", rng: rng)
+        if let g = config.guidanceInput {
+            try g.validate()
+            let mlp = MLP(dim: g.features, hidden: e, outDim: e, activation: .silu, name: "embed.guidance", rng: rng)
+            // Zero last layer: the student starts as the teacher, whatever w it is given.
+            mlp.fc2.weight.value.zero()
+            mlp.fc2.bias?.value.zero()
+            guidanceMLP = mlp
+        } else {
+            guidanceMLP = nil
+        }
         uvit = UViT(config.uvit, contextDim: ct, rng: rng)
         for d in dropouts { d.isActive = false }
     }
 
     public var parameters: [Parameter] {
+        // The guidance MLP comes last, so every other parameter keeps its place (and its
+        // optimiser and EMA slots) whether or not the network has one.
         encoder.parameters + [nullToken] + noiseMLP.parameters + textProjection.parameters + uvit.parameters
+            + (guidanceMLP?.parameters ?? [])
     }
+
+    /// The guidance range of a guidance-conditioned student, nil for any other network.
+    public var guidanceRange: GuidanceRange? { config.guidanceInput?.range }
 
     public var dropouts: [Dropout] { uvit.dropouts }
 
@@ -134,14 +154,21 @@ public final class TextToImageModel: Module {
 
     // MARK: denoising
 
-    /// v̂ = F(z_t, λ(t), c) for z [B, R, R, 3], one time per example.
-    public func denoise(_ z: Tensor, t: [Float], conditioning c: TextConditioning, save: Bool) -> Tensor {
+    /// v̂ = F(z_t, λ(t), c) for z [B, R, R, 3], one time per example; a guidance-conditioned
+    /// student also takes one guidance weight per example (and only it does).
+    public func denoise(_ z: Tensor, t: [Float], conditioning c: TextConditioning, save: Bool,
+                        guidance: [Float]? = nil) -> Tensor {
         precondition(t.count == z.shape[0] && c.batch == z.shape[0],
                      "denoise: batch of \(z.shape[0]) with \(t.count) times and \(c.batch) captions")
+        precondition((guidanceMLP == nil) == (guidance == nil) && (guidance?.count ?? t.count) == t.count,
+                     guidanceMLP == nil ? "denoise: this network takes no guidance input" : "denoise: a guidance-conditioned network needs one w per example")
         exampleEvaluations += z.shape[0]
         let features = noiseLevelFeatures(logSNR: t.map { schedule.logSNR(Double($0)) }, count: config.uvit.noiseFeatures)
         let raw = noiseMLP.forward(features, save: save)
         raw.add(textProjection.forward(maskedMeanForward(c.context, mask: c.mask), save: save))
+        if let mlp = guidanceMLP, let guidance, let g = config.guidanceInput {
+            raw.add(mlp.forward(guidanceFeatures(guidance, count: g.features), save: save))
+        }
         let e = embeddingActivation.forward(raw, save: save)
         if save { savedDenoise = (c.mask, c.context.shape[1]) }
         return uvit.forward(z, embedding: e, context: c.context, contextMask: c.mask, save: save)
@@ -155,6 +182,7 @@ public final class TextToImageModel: Module {
         let (_, de, dCross) = uvit.backward(dv)
         let dRaw = embeddingActivation.backward(de)
         _ = noiseMLP.backward(dRaw)
+        _ = guidanceMLP?.backward(dRaw)
         let dContext = maskedMeanBackward(textProjection.backward(dRaw), mask: mask, tokens: tokens)
         if let dCross { dContext.add(dCross) }
         return dContext
@@ -164,10 +192,11 @@ public final class TextToImageModel: Module {
 
     /// The training forward: encode the captions, swap in the null conditioning where
     /// `conditional[b]` is false (probability p_uncond, §2), predict v̂.
-    public func forward(_ z: Tensor, t: [Float], captions: [String], conditional: [Bool], save: Bool) -> Tensor {
+    public func forward(_ z: Tensor, t: [Float], captions: [String], conditional: [Bool], save: Bool,
+                        guidance: [Float]? = nil) -> Tensor {
         let c = mixed(encode(captions, save: save), conditional: conditional)
         if save { savedConditional = conditional }
-        return denoise(z, t: t, conditioning: c, save: save)
+        return denoise(z, t: t, conditioning: c, save: save, guidance: guidance)
     }
 
     /// Backward of `forward`, through the UViT into the text encoder and the null token.
@@ -189,18 +218,20 @@ public final class TextToImageModel: Module {
 
     /// The Diffusion module's view of this network for `captions` (one per example of the batch):
     /// the conditional branch, the null branch, and both as one doubled batch for guidance.
-    /// The captions are encoded once, not at every step.
-    public func velocityModel(captions: [String]) -> VelocityModel {
+    /// The captions are encoded once, not at every step. A guidance-conditioned student needs
+    /// `guidance`, the w it is given as an input at every step (and no other network takes one).
+    public func velocityModel(captions: [String], guidance: Double? = nil) -> VelocityModel {
         let cond = encode(captions), null = nullConditioning(captions.count)
         let both = TextConditioning.stacked(cond, null)
         let n = captions.count
+        let w = guidance.map { [Float](repeating: Float($0), count: n) }
         return VelocityModel(bothBranches: { z, t in
             precondition(z.shape[0] == n, "velocity model for \(n) captions called with a batch of \(z.shape[0])")
-            let v = self.denoise(stackBatch(z, z), t: t + t, conditioning: both, save: false)
+            let v = self.denoise(stackBatch(z, z), t: t + t, conditioning: both, save: false, guidance: w.map { $0 + $0 })
             return (v.slice(0, n), v.slice(n, 2 * n))
         }) { z, t, conditional in
             precondition(z.shape[0] == n, "velocity model for \(n) captions called with a batch of \(z.shape[0])")
-            return self.denoise(z, t: t, conditioning: conditional ? cond : null, save: false)
+            return self.denoise(z, t: t, conditioning: conditional ? cond : null, save: false, guidance: w)
         }
     }
 }

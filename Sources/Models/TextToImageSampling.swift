@@ -2,7 +2,7 @@ import Datasets
 import Diffusion
 import Foundation
 
-/// The samplers of ALGORITHMS.md §6 by their command-line names: the teacher baselines and
+/// The samplers of docs/algorithms.md §6 by their command-line names: the teacher baselines and
 /// the multistep consistency student's (Algorithm 2, for student files only).
 public enum SamplerName: String, CaseIterable, Sendable {
     case ddim, addim, ddpm, student
@@ -20,7 +20,9 @@ public enum TextToImageSampling {
     ///
     /// `.student` is Algorithm 2 with the student's S steps (`studentSteps`, from its file):
     /// `steps` must equal S. A distilled student has learned the guided trajectory, so its
-    /// `guidance` is normally 0 (one forward pass per step).
+    /// `guidance` is normally 0 (one forward pass per step). A guidance-conditioned student
+    /// (distilled for a range of w, §5) takes `guidance` as its input w instead — it must lie in
+    /// the student's range — and samples with one forward pass per step whatever the sampler.
     public static func sample(_ model: TextToImageModel, prompts: [String], seed: UInt64, firstSample: Int = 0,
                               sampler: SamplerName, steps: Int, guidance: Double, xvar: XvarTable?,
                               studentSteps: Int? = nil, batchSize: Int = 64) throws -> Tensor {
@@ -40,6 +42,15 @@ public enum TextToImageSampling {
             }
             method = .ddim
         }
+        // A guidance-conditioned student learned the guided trajectory for every w of its range:
+        // w is its input, not classifier-free guidance on top.
+        var studentW: Double? = nil, cfg = guidance
+        if let range = model.guidanceRange {
+            guard range.contains(guidance) else {
+                throw ModelError("sampling: this student was distilled for guidance in [\(range.lower), \(range.upper)]; w = \(guidance) is outside it")
+            }
+            studentW = guidance; cfg = 0
+        }
         model.isTraining = false
         let r = model.resolution
         let out = Tensor(shape: [prompts.count, r, r, 3])
@@ -48,10 +59,10 @@ public enum TextToImageSampling {
             let end = min(start + max(batchSize, 1), prompts.count)
             let first = firstSample + start
             let z1 = Sampling.initialNoise(seed: seed, samples: first..<(first + end - start), exampleShape: [r, r, 3])
-            let vm = model.velocityModel(captions: Array(prompts[start..<end]))
+            let vm = model.velocityModel(captions: Array(prompts[start..<end]), guidance: studentW)
             let x = sampler == .student
-                ? Sampling.student(vm, steps: steps, guidance: guidance, from: z1, schedule: model.schedule)
-                : Sampling.teacher(vm, method: method, steps: steps, guidance: guidance, from: z1, seed: seed,
+                ? Sampling.student(vm, steps: steps, guidance: cfg, from: z1, schedule: model.schedule)
+                : Sampling.teacher(vm, method: method, steps: steps, guidance: cfg, from: z1, seed: seed,
                                    firstSample: first, schedule: model.schedule)
             out.slice(start, end).copy(from: x)
             start = end

@@ -4,7 +4,7 @@ import Foundation
 //
 // A counter-based generator: every draw is a pure function of (key, counter). mscm keys it
 // with the job's seed and uses the element index as the counter, so the noise of sample j
-// under seed k never depends on batch size, position or machine (ALGORITHMS.md §6).
+// under seed k never depends on batch size, position or machine (docs/algorithms.md §6).
 
 public struct Philox4x32 {
     public typealias Block = (UInt32, UInt32, UInt32, UInt32)

@@ -54,6 +54,8 @@ let artifactsCommand = Command(
         guard FileManager.default.fileExists(atPath: p[1], isDirectory: &isDir), !isDir.boolValue else {
             throw UsageError("mscm-ctl artifacts import: no file \(p[1])")
         }
+        // A teacher, student, evaluator or checkpoint must read back before it is stored.
+        try ArtifactContent.check(kind: kind, file: URL(fileURLWithPath: p[1]))
         let info = try ArtifactStore(database()).put(name: name, kind: kind, file: URL(fileURLWithPath: p[1]), replace: flags.bool("replace"))
         if flags.bool("json") { printJSON(info.json) } else { print("imported \(p[1]) as \(info.name) (\(info.kind), \(info.size) bytes, sha256 \(info.sha256))") }
     case "delete":

@@ -89,14 +89,25 @@ func progressBar(_ fraction: Double, width: Int = 24) -> String {
     return "[" + String(repeating: "█", count: full) + String(repeating: "░", count: width - full) + "]"
 }
 
-/// Pads columns to their widest cell.
-func table(_ rows: [[String]]) -> String {
+/// Pads columns to their widest cell. Every cell is escaped (`TerminalText.escaped`: names
+/// and errors may hold control characters); with a `width` (a terminal's, or $COLUMNS) each
+/// line is cut to it, so nothing wraps. Without one (a pipe) lines stay whole.
+func table(_ rows: [[String]], width: Int? = TerminalText.outputWidth()) -> String {
     guard let header = rows.first else { return "" }
-    let widths = (0..<header.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-    return rows.map { r in
-        r.enumerated().map { i, cell in i == r.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    let cells = rows.map { $0.map(TerminalText.escaped) }
+    let widths = (0..<header.count).map { c in cells.map { TerminalText.width($0[c]) }.max() ?? 0 }
+    return cells.map { r in
+        let line = r.enumerated().map { i, cell in
+            i == r.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - TerminalText.width(cell))
+        }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        return width.map { TerminalText.fit(line, $0) } ?? line
     }.joined(separator: "\n")
+}
+
+/// A line of free text for the terminal: escaped, and cut to the width when there is one.
+func terminalLine(_ s: String, width: Int? = TerminalText.outputWidth()) -> String {
+    let e = TerminalText.escaped(s)
+    return width.map { TerminalText.fit(e, $0) } ?? e
 }
 
 func now() -> Double { Date().timeIntervalSince1970 }

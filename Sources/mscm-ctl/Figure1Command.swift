@@ -5,7 +5,7 @@ import NeuralNet
 
 // `mscm-ctl figure1`: the paper's Figure 1 on the analytic 1-D teacher. A mixture of two
 // Gaussians is the data; its exact posterior mean is the teacher; 1-, 2- and 4-step MLP students
-// are distilled from it by multistep consistency distillation (ALGORITHMS.md §5) and sampled
+// are distilled from it by multistep consistency distillation (docs/algorithms.md §5) and sampled
 // with Algorithm 2 (§6). Each panel draws trajectories from noise (t = 1) to data (t = 0) of the
 // same initial noises; inside a student step the path is the DDIM line the step follows.
 

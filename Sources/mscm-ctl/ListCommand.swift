@@ -29,9 +29,9 @@ let listCommand = Command(
         var detail = progressText(j.progress)
         if j.state == .failed || (j.state == .queued && j.error != nil) { detail = j.error ?? "" }
         if j.state == .queued && j.runAt > t + 0.5 { detail = "runs in \(short(j.runAt - t))" + (j.error.map { " — \($0)" } ?? "") }
-        if detail.count > 80 { detail = String(detail.prefix(79)) + "…" }
         rows.append([String(j.id), j.kind, j.state.rawValue, "\(j.attempt)/\(j.maxAttempts)", j.queue, String(j.priority),
-                     short(t - j.createdAt), detail])
+                     short(t - j.createdAt), detail.replacingOccurrences(of: "\n", with: "; ")])
     }
+    // On a terminal each line is cut to its width (the last column gives way); piped, whole.
     print(table(rows))
 }

@@ -14,7 +14,10 @@ let logsCommand = Command(
     while true {
         let events = try store.events(id, after: after)
         for e in events {
-            print("\(ISOTime.format(e.at))  #\(e.attempt)  \(e.source == "state" ? "[\(e.message)]" : e.message)")
+            // Escaped like every name on the terminal; a message's own line breaks stay, indented.
+            let message = e.message.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { TerminalText.escaped(String($0)) }.joined(separator: "\n    ")
+            print("\(ISOTime.format(e.at))  #\(e.attempt)  \(e.source == "state" ? "[\(message)]" : message)")
             after = e.id
         }
         if events.count == 1000 { continue }

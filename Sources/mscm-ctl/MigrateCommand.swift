@@ -6,7 +6,7 @@ let migrateCommand = Command(
     summary: "Apply pending database migrations (each once, each in a transaction).",
     usage: "mscm-ctl migrate [--status] [--dir DIR]",
     flags: [.bool("status", "list migrations and whether each is applied; change nothing"),
-            .value("dir", "DIR", "migrations directory (default: the checkout's Migrations/)")]
+            .value("dir", "DIR", "read the migrations from this directory instead of the ones built into mscm-ctl")]
 ) { flags in
     let migrator = try flags.string("dir").map { try Migrator(directory: URL(fileURLWithPath: $0)) } ?? Migrator.project()
     let db = try PGConnection()

@@ -1,11 +1,14 @@
 import Foundation
 import Jobs
 
+/// `status JOB`: a summary a person reads — state, placement, spec and result as `key  value`
+/// lines (long lists counted, not dumped), errors one per attempt — every line escaped and cut
+/// to the terminal's width. `--json` prints the whole row.
 let statusCommand = Command(
     name: "status",
     summary: "Show one job: state, attempts, lease, progress, result or errors.",
     usage: "mscm-ctl status JOB [--json]",
-    flags: [.bool("json", "print the job row as JSON")]
+    flags: [.bool("json", "print the whole job row as JSON")]
 ) { flags in
     let id = try jobID(flags, "status")
     guard let j = try JobStore(database()).get(id) else { throw UsageError("mscm-ctl status: no job \(id)") }
@@ -14,7 +17,6 @@ let statusCommand = Command(
     var lines = ["job \(j.id)  \(j.kind)  \(j.state.rawValue)\(j.cancelRequested && !j.state.isFinal ? " (cancel requested)" : "")",
                  "  queue \(j.queue), priority \(j.priority), attempt \(j.attempt)/\(j.maxAttempts)"
                     + (j.rescues > 0 ? ", rescued \(j.rescues)×" : ""),
-                 "  spec \(j.spec.serialized)",
                  "  created \(ISOTime.format(j.createdAt))"]
     for i in j.inputs.array ?? [] {
         let ref = (i["ref"]?.string ?? "?").debugDescription
@@ -43,9 +45,38 @@ let statusCommand = Command(
     if let p = j.progress, !progressText(p).isEmpty { lines.append("  progress \(progressText(p))") }
     if let c = j.checkpoint { lines.append("  checkpoint step \(c.step), artifact \(c.artifact.prefix(12))") }
     if let f = j.finishedAt { lines.append("  finished \(ISOTime.format(f))" + (j.startedAt.map { " after \(short(f - $0))" } ?? "")) }
-    if let r = j.result { lines.append("  result \(r.serialized)") }
+    lines += fields("spec", j.spec)
+    if let r = j.result { lines += fields("result", r) }
     for e in j.errors.array ?? [] {
-        lines.append("  error (attempt \(e["attempt"]?.int ?? 0), \(e["worker"]?.string ?? "?")): \(e["error"]?.string ?? "")")
+        let text = (e["error"]?.string ?? "").replacingOccurrences(of: "\n", with: "; ")
+        lines.append("  error (attempt \(e["attempt"]?.int ?? 0), \(e["worker"]?.string ?? "?")): \(text)")
     }
-    print(lines.joined(separator: "\n"))
+    if j.result != nil || !(j.errors.array ?? []).isEmpty { lines.append("  (the whole row: mscm-ctl status \(id) --json)") }
+    let width = TerminalText.outputWidth()
+    print(lines.map { terminalLine($0, width: width) }.joined(separator: "\n"))
+}
+
+/// "  spec" then one "    key  value" line per member of an object: scalars as they are, a
+/// list of scalars joined by ", ", anything deeper summarised by its size.
+func fields(_ title: String, _ v: JSON) -> [String] {
+    guard let o = v.object else { return ["  \(title) \(v.serialized)"] }
+    if o.isEmpty { return ["  \(title) (none)"] }
+    let w = o.keys.map(\.count).max() ?? 0
+    return ["  \(title)"] + o.keys.sorted().map { k in
+        "    " + k.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + scalarText(o[k]!)
+    }
+}
+
+func scalarText(_ v: JSON) -> String {
+    switch v {
+    case .null: return "—"
+    case .string(let s): return s
+    case .bool(let b): return b ? "yes" : "no"
+    case .int(let i): return String(i)
+    case .double(let d): return String(format: "%.6g", d)
+    case .array(let a):
+        if a.allSatisfy({ $0.object == nil && $0.array == nil }) { return a.map(scalarText).joined(separator: ", ") }
+        return "\(a.count) item\(a.count == 1 ? "" : "s")"
+    case .object(let o): return "\(o.count) field\(o.count == 1 ? "" : "s")"
+    }
 }

@@ -2,7 +2,9 @@ import Foundation
 import Jobs
 
 /// Follows a job until it finishes: a live progress bar on a terminal (one line rewritten in
-/// place), one line per change otherwise. Exits non-zero if the job fails or is cancelled.
+/// place, cut to the terminal's width so it never wraps — a wrapped line is not erased by the
+/// next rewrite and the lines stack up), one plain line per change otherwise. Exits non-zero if
+/// the job fails or is cancelled.
 let watchCommand = Command(
     name: "watch",
     summary: "Follow a job's progress live (iteration, loss, rate, ETA) until it finishes.",
@@ -13,6 +15,7 @@ let watchCommand = Command(
     let interval = try flags.double("interval", default: 0.5, range: 0.1...60)!
     let store = JobStore(try database())
     let tty = isatty(STDOUT_FILENO) == 1
+    let width = TerminalText.outputWidth()
     var last = ""
     while true {
         guard let j = try store.get(id) else { throw UsageError("mscm-ctl watch: no job \(id)") }
@@ -24,6 +27,8 @@ let watchCommand = Command(
             line += "  " + progressText(j.progress)
         }
         if j.state == .queued && j.attempt > 0 { line += "  (attempt \(j.attempt) of \(j.maxAttempts) ended: \(j.error ?? "given back"))" }
+        // One column short of the width: a line filling the last column wraps on some terminals.
+        line = terminalLine(line, width: width.map { tty ? $0 - 1 : $0 })
         if line != last {
             if tty { FileHandle.standardOutput.write(("\r\u{1B}[2K" + line).data(using: .utf8)!) } else { print(line) }
             last = line
@@ -34,8 +39,8 @@ let watchCommand = Command(
             case .succeeded:
                 // A long result (an evaluation's metrics) is for `status --json`, not the terminal.
                 let result = j.result?.serialized ?? ""
-                print("job \(id) succeeded" + (result.isEmpty ? "" : result.count <= 400 ? ": \(result)" : " (result: mscm-ctl status \(id) --json)"))
-            case .failed: throw UsageError("job \(id) failed: \(j.error ?? "unknown error")")
+                print(terminalLine("job \(id) succeeded" + (result.isEmpty ? "" : result.count <= 400 ? ": \(result)" : " (result: mscm-ctl status \(id) --json)"), width: width))
+            case .failed: throw UsageError("job \(id) failed: \(TerminalText.escaped(j.error ?? "unknown error"))")
             default: throw UsageError("job \(id) was cancelled")
             }
             return

@@ -12,6 +12,7 @@ let commands: [Command] = [
     workersCommand,
     statusCommand,
     watchCommand,
+    historyCommand,
     logsCommand,
     cancelCommand,
     retryCommand,

@@ -6,7 +6,7 @@ final class FrechetDistanceTests: XCTestCase {
         try FeatureStatistics(mean: mean, covariance: cov, count: count, extractor: extractor)
     }
 
-    /// (a) The eigen formulation of ALGORITHMS.md §7 against an independent one: the
+    /// (a) The eigen formulation of docs/algorithms.md §7 against an independent one: the
     /// Denman–Beavers square root of the non-symmetric product Σ₁Σ₂ (pytorch-fid's form).
     func testMatchesDenmanBeaversSqrtmOfProduct() throws {
         for (n, seed) in [(1, 1), (2, 2), (5, 3), (12, 4), (24, 5)] as [(Int, UInt64)] {

@@ -20,15 +20,16 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(page.all("title").first?.allText, "Nightly <evaluation> & more")
         XCTAssertEqual(page.all("h1").first?.allText, "Nightly <evaluation> & more")
 
-        // The table: a header and one row per entry, with provenance columns filled.
+        // The table: a header and one row per entry. Every row was measured the same way, so the
+        // provenance is a sentence above the table, not a column repeating it in every row.
         let rows = page.all("tr")
         XCTAssertEqual(rows.count, 1 + 9)
         let headers = rows[0].all("th").map(\.allText)
-        XCTAssertTrue(headers.contains("feature extractor") && headers.contains("embedding model"))
+        XCTAssertFalse(headers.contains("feature extractor") || headers.contains("embedding model")
+                       || headers.contains("samples (generated / reference)"), "\(headers)")
+        XCTAssertFalse(rows.dropFirst().contains { $0.allText.contains("shapes-features") })
         let firstRow = rows[1].all("td").map(\.allText)
         XCTAssertEqual(firstRow[headers.firstIndex(of: "FID")!], "30.00")
-        XCTAssertEqual(firstRow[headers.firstIndex(of: "feature extractor")!], "shapes-features")
-        XCTAssertEqual(firstRow[headers.firstIndex(of: "samples (generated / reference)")!], "1000 / 5000")
         XCTAssertEqual(firstRow[headers.firstIndex(of: "attribute accuracy")!], "90.0%")
         XCTAssertEqual(rows.last!.all("td").map(\.allText)[headers.firstIndex(of: "CLIP score")!], "—")
 
@@ -43,6 +44,34 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(page.all("img").map { $0.attributes["src"]! }, ["grids/prompt%200.png", "grids/b.png"])
         XCTAssertEqual(page.all("figcaption").first?.allText, "a red <circle>")
         XCTAssertEqual(page.all("a").first?.attributes["href"], "metrics.json")
+    }
+
+    func testProvenanceColumnAppearsOnlyWhereRowsDiffer() throws {
+        var entries = sampleMetrics()
+        entries[0].featureExtractor = "other-features"
+        let page = try XCTUnwrap(XMLNode.parse(try HTMLReport(metrics: MetricsDocument(title: "t", entries: entries)).html()).root)
+        let rows = page.all("tr")
+        let headers = rows[0].all("th").map(\.allText)
+        let column = try XCTUnwrap(headers.firstIndex(of: "feature extractor"), "\(headers)")
+        XCTAssertEqual(rows[1].all("td").map(\.allText)[column], "other-features")
+        XCTAssertEqual(rows[2].all("td").map(\.allText)[column], "shapes-features")
+        XCTAssertFalse(headers.contains("embedding model"), "the CLIP embeddings are still all the same")
+    }
+
+    func testChangeSinceThePreviousReportIsShown() throws {
+        var before = sampleMetrics()
+        before[0].fid = 40   // "student S=1" was 40, is 30
+        var r = report()
+        r.previous = ("nightly-3", MetricsDocument(title: "t", entries: before))
+        let page = try XCTUnwrap(XMLNode.parse(try r.html()).root)
+        XCTAssertTrue(page.all("h2").map(\.allText).contains("Change since nightly-3"))
+        let rows = page.all("table") { $0.attributes["class"] == "changes" }.first!.all("tr")
+        XCTAssertEqual(rows.count, 1 + 9)
+        XCTAssertEqual(rows[1].all("td").map(\.allText), ["student S=1", "40.00", "30.00", "−10.00"])
+        XCTAssertEqual(rows[2].all("td").map(\.allText).last, "+0.00")
+        XCTAssertEqual(page.all("p") { $0.attributes["class"] == "change-summary" }.first?.allText,
+                       "1 better, 8 unchanged; FID −1.1 on average.")
+        XCTAssertFalse(try report().html().contains("Change since"))
     }
 
     func testRankDeficientRowsAreHighlighted() throws {

@@ -62,7 +62,8 @@ final class SVGPlotTests: XCTestCase {
 
         // Title, axis labels, legend naming every series and the reference.
         XCTAssertEqual(root.all("text") { $0.attributes["class"] == "plot-title" }.first?.allText, "FID against sampling steps")
-        XCTAssertEqual(root.all("text") { $0.attributes["class"] == "y-label" }.first?.allText, "FID (features: shapes-features)")
+        XCTAssertEqual(root.all("text") { $0.attributes["class"] == "y-label" }.first?.allText, "FID")
+        XCTAssertEqual(root.all("text") { $0.attributes["class"] == "footnote" }.first?.allText, "FID features: shapes-features. Lower is better.")
         let legend = root.all("g") { $0.attributes["class"] == "legend" }.first!.all("text").map(\.allText)
         XCTAssertEqual(legend, ["teacher-aDDIM, 256 steps", "student", "teacher-DDIM"])
         XCTAssertEqual(root.all("polyline").count, 2)
@@ -85,6 +86,48 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(root.all("text").contains { $0.allText == "r&r" })
         // Range 2…16 on the log axis: ticks 2, 4, 8, 16.
         XCTAssertEqual(plot.layout.xTicks, [2, 4, 8, 16])
+    }
+
+    /// FIDs spanning decades (a 1-step DDIM at 52,695 beside students near 200) go on a log₁₀
+    /// y axis, where every point is still inside the plot area; the legend sits below the plot,
+    /// full width, so long family names are never cut at the edge of the picture.
+    func testWideFIDRangeUsesALogAxisAndTheLegendFitsBelow() throws {
+        var entries: [EvaluationMetrics] = []
+        let family = "students of teacher-small-3500-iterations-with-a-long-name w=3"
+        for (kind, fids) in [(family, [223.0, 183, 256, 247]), ("teacher-small DDIM w=3", [52_695.0, 1_153, 438, 182])] {
+            for (steps, fid) in zip([1, 2, 4, 8], fids) {
+                var m = EvaluationMetrics(model: "\(kind) \(steps)", kind: kind, sampler: "x", steps: steps, guidance: 3)
+                m.record(fid: FrechetScore(distance: fid, dimension: 64, extractor: "f", countA: 160, countB: 1000, regularized: false))
+                entries.append(m)
+            }
+        }
+        var reference = EvaluationMetrics(model: "teacher-small addim 256", kind: "teacher-small aDDIM w=3", sampler: "addim", steps: 256, guidance: 3)
+        reference.record(fid: FrechetScore(distance: 140, dimension: 64, extractor: "f", countA: 160, countB: 1000, regularized: false))
+        entries.append(reference)
+        let plot = LinePlot.fidAgainstSteps(entries, referenceKinds: ["teacher-small aDDIM w=3"])
+        XCTAssertTrue(plot.logBase10Y)
+        let root = try parse(plot.svg())
+        let area = try XCTUnwrap(root.all("rect") { $0.attributes["class"] == "plot-area" }.first)
+        let top = area.number("y")!, bottom = top + area.number("height")!
+        let points = root.all("circle") { $0.attributes["data-y"] != nil }
+        XCTAssertEqual(points.count, 8)
+        for c in points { XCTAssertTrue((top...bottom).contains(c.number("cy")!), "\(c.attributes)") }
+        // Equal ratios are equal distances: 52,695 → 1,153 spans more pixels than 438 → 182.
+        let cy = Dictionary(uniqueKeysWithValues: points.map { ($0.number("data-y")!, $0.number("cy")!) })
+        XCTAssertEqual((cy[1_153]! - cy[52_695]!) / log10(52_695 / 1_153), (cy[182]! - cy[438]!) / log10(438.0 / 182), accuracy: 0.05)
+        let line = try XCTUnwrap(root.all("g") { $0.attributes["class"] == "reference" }.first?.all("line").first)
+        XCTAssertEqual(line.number("y1")!, cy[182]! + (cy[182]! - cy[438]!) / log10(438.0 / 182) * log10(182.0 / 140), accuracy: 0.05)
+
+        let height = try XCTUnwrap(root.number("height")), width = try XCTUnwrap(root.number("width"))
+        let legend = root.all("g") { $0.attributes["class"] == "legend" }.first!.all("text")
+        XCTAssertEqual(legend.map(\.allText), ["teacher-small aDDIM w=3, 256 steps", family, "teacher-small DDIM w=3"])
+        for t in legend {
+            XCTAssertGreaterThan(t.number("y")!, bottom, "below the plot area")
+            XCTAssertLessThan(t.number("y")!, height)
+            XCTAssertLessThan(t.number("x")! + 7 * Double(t.allText.count), width, "\(t.allText) fits")
+        }
+        let footnote = try XCTUnwrap(root.all("text") { $0.attributes["class"] == "footnote" }.first)
+        XCTAssertLessThan(footnote.number("y")!, height)
     }
 
     func testEmptyPlotSaysNoData() throws {

@@ -70,6 +70,20 @@ final class MigratorTests: XCTestCase {
         try migrator.migrate(db)
         XCTAssertEqual(try migrator.migrate(db).count, 0)
     }
+
+    /// The binaries carry the migrations (EmbeddedMigrations.swift, written by ops/embed); the
+    /// files in Migrations/ stay the source of truth. Same names, same bytes, same checksums —
+    /// else a database migrated from the checkout would refuse the copied binaries.
+    func testEmbeddedMigrationsMatchTheMigrationsDirectory() throws {
+        guard let dir = ProjectDirectory.find("Migrations") else { throw XCTSkip("no Migrations/ directory (set MSCM_HOME)") }
+        let onDisk = try Migrator(directory: dir).migrations, embedded = try Migrator.project().migrations
+        XCTAssertEqual(embedded.map(\.version), onDisk.map(\.version),
+                       "Sources/JobQueue/EmbeddedMigrations.swift is out of step with Migrations/ — run ops/embed")
+        for (e, d) in zip(embedded, onDisk) {
+            XCTAssertEqual(e.name, d.name, "run ops/embed")
+            XCTAssertEqual(e.checksum, d.checksum, "\(d.name): the embedded text differs from the file — run ops/embed")
+        }
+    }
 }
 
 final class SHA256Tests: XCTestCase {

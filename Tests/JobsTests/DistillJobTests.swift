@@ -68,6 +68,10 @@ final class DistillJobTests: ScratchTestCase {
             (with(["huber": 0]), "distill spec: Huber c must be > 0, got 0.0"),
             (with(["mode": "gan"]), "distill spec: 'mode' must be one of cd, ct, got \"gan\""),
             (with(["colour": "red"]), "distill spec: unknown key 'colour'"),
+            (with(["guidance_range": "4:0"]), "distill spec: a guidance range needs 0 ≤ LOW < HIGH, got 4.0:0.0"),
+            (with(["guidance_range": "0-4"]), "distill spec: a guidance range must be LOW:HIGH (e.g. 0:4), got '0-4'"),
+            (with(["guidance_range": "0:4", "mode": "ct"]), "distill spec: a guidance range needs mode cd: consistency training has no teacher to guide"),
+            (with(["guidance_range": "0:4", "guidance": 0.5]), "distill spec: give either guidance (--guidance) or guidance_range (--guidance-range), not both"),
         ]
         for (spec, message) in bad {
             XCTAssertThrowsError(try DistillJob.validate(spec: spec, artifacts: artifacts), spec.serialized) {
@@ -76,6 +80,8 @@ final class DistillJobTests: ScratchTestCase {
             }
         }
         XCTAssertNoThrow(try DistillJob.validate(spec: with(["anneal": "64:1280:100"]), artifacts: artifacts))
+        XCTAssertEqual(try DistillJob.config(with(["guidance_range": "0:4", "guidance": 3])).guidanceRange,
+                       GuidanceRange(lower: 0, upper: 4))
 
         // The same through mscm-ctl: one line on stderr, status 1 or 2, no job row.
         let r1 = try ctl("submit", "distill", "--teacher", "teacher-tiny", "--steps", "8", "--teacher-steps", "256", "--anneal", "64:1280:10")
@@ -131,7 +137,7 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(FileManager.default.fileExists(atPath: png.path))
         let wrong = try ctl("sample", "--model", file.path, "--prompt", "a red circle", "--out", png.path, "--steps", "3")
-        XCTAssertEqual(wrong.err, "mscm-ctl sample: sampling: this student was distilled for 2 step(s); the student sampler cannot take 3\n")
+        XCTAssertEqual(wrong.err, "mscm-ctl sample: \(file.path) is a 2-step student; its sampler cannot take 3 steps (leave --steps out)\n")
     }
 
     /// A cancel reaches the running handler, which checkpoints at the iteration it stopped at.

@@ -117,7 +117,119 @@ final class EvaluateJobTests: ScratchTestCase {
         let grid = try PNGCodec.read(out.appendingPathComponent("grids/prompt-01.png"))
         XCTAssertGreaterThan(grid.height, 4 * 16 * 4, "a row of real renders and four entry rows")
         let kinds = Set(try ArtifactStore(handle.get()).list(job: id).map(\.kind))
-        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid"])
+        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid", "report-series"])
+
+        // The plot draws model families: the teacher's DDIM and DDPM runs, the students of one
+        // teacher; the label names the student's own S and w (from its file).
+        XCTAssertEqual(metrics.entries.map(\.kind), ["teacher-tiny DDIM w=0", "teacher-tiny DDIM w=0", "teacher-tiny DDPM w=1", "students of test w=3"])
+        XCTAssertEqual(metrics.entries[3].model, "student-tiny student 2 steps w=3")
+        try checkInBrowser(cleanup: &cleanup, URL(fileURLWithPath: localDir).appendingPathComponent("index.html"), plot: true)
+
+        // Reports as a history: two more of one series (`--name nightly`), then list, show, index.
+        let n1 = try waitFor(try submit("evaluate", ["evaluator": "judge", "entries": ["teacher-tiny:ddim:2:0", "student-tiny"], "seeds": 2,
+                                                     "prompts": .string(prompts.path), "name": "nightly"])).id
+        let n2 = try waitFor(try submit("evaluate", ["evaluator": "judge", "entries": ["teacher-tiny:ddim:2:0", "student-tiny"], "seeds": 2,
+                                                     "seed": 5, "prompts": .string(prompts.path), "name": "nightly"])).id
+        for j in [n1, n2] { if let d = try job(j).result?["report_dir"]?.string { cleanup.append(URL(fileURLWithPath: d)) } }
+        // Each report's own page shows its change since the previous report of its series.
+        func page(_ j: Int64) throws -> String {
+            try String(contentsOfFile: try XCTUnwrap(try job(j).result?["report_dir"]?.string) + "/index.html", encoding: .utf8)
+        }
+        XCTAssertFalse(try page(n1).contains("Change since"), "the first of its series")
+        XCTAssertTrue(try page(n2).contains("<h2>Change since nightly-\(n1)</h2>"))
+        XCTAssertTrue(try page(n2).contains("<th>FID in nightly-\(n1)</th>"))
+        var listed = try ctl("report", "list")
+        XCTAssertEqual(listed.status, 0, listed.err)
+        let lines = listed.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4, listed.out)
+        XCTAssertTrue(lines[1].hasPrefix("nightly-\(n2)  \(n2)") && lines[1].contains(" on average") && lines[1].contains("(since nightly-\(n1))"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("nightly-\(n1)") && lines[2].hasSuffix("first of its series"), lines[2])
+        XCTAssertTrue(lines[3].hasPrefix("report-\(id)") && lines[3].contains("best FID"), lines[3])
+        listed = try ctl("report", "list", "--json")
+        XCTAssertEqual(try JSON.parse(listed.out).array?.compactMap { $0["previous"]?.string }, ["nightly-\(n1)"])
+
+        let show = try ctl("report", "show", String(n2))
+        XCTAssertEqual(show.status, 0, show.err)
+        XCTAssertTrue(show.out.hasPrefix("report nightly-\(n2) (series nightly) from evaluate job \(n2)"), show.out)
+        XCTAssertTrue(show.out.contains("\n  FID: features shapes-attributes-v1 penultimate 64-d"), "provenance once, above the table: \(show.out)")
+        XCTAssertTrue(show.out.contains("\n  change since nightly-\(n1): "), show.out)
+        XCTAssertTrue(show.out.contains("\nstudent-tiny student 2 steps w=3  "), show.out)
+        let shown = try JSON.parse(try ctl("report", "show", "nightly-\(n2)", "--json").out)
+        let e0 = try XCTUnwrap(shown["entries"]?.array?.first)
+        XCTAssertEqual(try XCTUnwrap(e0["fid_change"]?.double), try XCTUnwrap(e0["fid"]?.double) - (try XCTUnwrap(
+            try JSON.parse(try ctl("report", "show", String(n1), "--json").out)["entries"]?.array?.first?["fid"]?.double)), accuracy: 1e-9)
+        XCTAssertEqual(try ctl("report", "show", "nightly-9999").err,
+                       "mscm-ctl report show: no report 'nightly-9999'; see mscm-ctl report list\n", "two reports are as near: no guess")
+        XCTAssertEqual(try ctl("report", "show", "nightly-\(n2)x").err,
+                       "mscm-ctl report show: no report 'nightly-\(n2)x' (did you mean nightly-\(n2)?); see mscm-ctl report list\n")
+        let one = temporary("one")
+        XCTAssertEqual(try ctl("report", "show", String(n1), "--export", one.path).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: one.appendingPathComponent("grids/prompt-03.png").path))
+
+        let site = temporary("site")
+        var indexed = try ctl("report", "index", "--export", site.path)
+        XCTAssertEqual(indexed.status, 0, indexed.err)
+        XCTAssertEqual(indexed.out, "wrote \(site.path)/index.html: 3 report(s), 3 copied now, 0 already there\n")
+        indexed = try ctl("report", "index", "--export", site.path)
+        XCTAssertEqual(indexed.out, "wrote \(site.path)/index.html: 3 report(s), 0 copied now, 3 already there\n", "a nightly run copies only what is new")
+        let index = try String(contentsOf: site.appendingPathComponent("index.html"), encoding: .utf8)
+        for name in ["nightly-\(n1)", "nightly-\(n2)", "report-\(id)"] {
+            XCTAssertTrue(index.contains("<a href=\"\(name)/index.html\">\(name)</a>"), name)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: site.appendingPathComponent("\(name)/fid-vs-steps.svg").path), name)
+        }
+        XCTAssertTrue(index.contains("(since nightly-\(n1))") && index.contains("first of its series"))
+        try checkInBrowser(cleanup: &cleanup, site.appendingPathComponent("index.html"))
+        try checkInBrowser(cleanup: &cleanup, site.appendingPathComponent("nightly-\(n2)/index.html"), plot: true)
+    }
+
+    /// Issue 19 item 5: a student's S and w come from its file; an entry may leave them out and
+    /// a contradiction is refused at submit and at `schedule add`, in one line, before any
+    /// row is written. `sample` follows the same convention.
+    func testOneGuidanceConventionCheckedAtSubmit() throws {
+        try putTeacher()
+        let evaluatorFile = temporary("judge").appendingPathExtension("safetensors")
+        try EvaluatorFile.write(try Evaluator(config: .tiny), to: evaluatorFile)
+        try ArtifactStore(handle.get()).put(name: "judge", kind: "evaluator", file: evaluatorFile)
+
+        var r = try ctl("submit", "evaluate", "--evaluator", "judge", "--entries", "student-tiny:student:2:0")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.err, "mscm-ctl submit: evaluate spec: entry 'student-tiny:student:2:0': student-tiny was distilled at w = 3, not 0 (a student's w is its own; leave GUIDANCE out)\n")
+        r = try ctl("schedule", "add", "nightly", "--every", "24h", "evaluate", "--evaluator", "judge", "--entries", "student-tiny:student:4")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.hasSuffix("evaluate spec: entry 'student-tiny:student:4': student-tiny is a 2-step student; its sampler cannot take 4 steps (leave STEPS out)\n"), r.err)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        XCTAssertEqual(try handle.with { try $0.query("SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM schedules) AS n").first!.int("n")! }, 0)
+        for ok in ["student-tiny", "student-tiny:student", "student-tiny:student:2:3", "student-tiny:ddim:4"] {
+            XCTAssertNoThrow(try EvaluateJob.validate(spec: ["evaluator": "judge", "entries": [.string(ok)]], artifacts: ArtifactStore(handle.get())), ok)
+        }
+        r = try ctl("schedule", "add", "nightly", "--every", "24h", "evaluate", "--evaluator", "judge", "--entries", "teacher-tiny:addim:8:3,student-tiny")
+        XCTAssertEqual(r.status, 0, r.err)
+
+        // sample: the same convention, and a file of the wrong kind is one line naming it.
+        let student = temporary("student").appendingPathExtension("safetensors")
+        _ = try ctl("artifacts", "export", "student-tiny", "--out", student.path)
+        let png = temporary("s").appendingPathExtension("png")
+        r = try ctl("sample", "--model", student.path, "--prompt", ShapesWorld.heldOutCaptions[0], "--out", png.path, "--guidance", "0")
+        XCTAssertEqual(r.err, "mscm-ctl sample: \(student.path) was distilled at w = 3; a student's guidance is its own (leave --guidance out)\n")
+        r = try ctl("sample", "--model", student.path, "--prompt", ShapesWorld.heldOutCaptions[0], "--out", png.path, "--steps", "3")
+        XCTAssertEqual(r.err, "mscm-ctl sample: \(student.path) is a 2-step student; its sampler cannot take 3 steps (leave --steps out)\n")
+        r = try ctl("sample", "--model", student.path, "--prompts", "heldout", "--out", png.path, "--guidance", "3")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.hasPrefix("wrote \(png.path) (40 prompt(s) × 1 seed(s)"), r.out)
+        r = try ctl("sample", "--model", evaluatorFile.path, "--prompt", "x", "--out", png.path)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.err, "mscm-ctl sample: \(evaluatorFile.path) is an evaluator (made by train-evaluator); --model takes a teacher or a student\n")
+
+        // At submit, an artifact whose file is not what its kind says is refused in one line.
+        // (`artifacts import` checks content now; an artifact stored before that check could still lie.)
+        XCTAssertEqual(try ctl("artifacts", "import", evaluatorFile.path, "--name", "fake-teacher", "--kind", "teacher").status, 1)
+        try ArtifactStore(handle.get()).put(name: "fake-teacher", kind: "teacher", file: evaluatorFile)
+        r = try ctl("submit", "distill", "--teacher", "fake-teacher", "--steps", "4")
+        XCTAssertEqual(r.err, "mscm-ctl submit: distill spec: 'teacher': artifact 'fake-teacher' is stored as a teacher but its file is an evaluator (made by train-evaluator)\n")
+        r = try ctl("submit", "evaluate", "--evaluator", "judge", "--entries", "fake-teacher:ddim:4:0")
+        XCTAssertEqual(r.err, "mscm-ctl submit: evaluate spec: entry 'fake-teacher:ddim:4:0': artifact 'fake-teacher' is stored as a teacher but its file is an evaluator (made by train-evaluator)\n")
+        r = try ctl("sample", "--model", png.path, "--prompt", "x", "--out", png.path)
+        XCTAssertEqual(r.err, "mscm-ctl sample: \(png.path): not a safetensors file\n")
     }
 
     func testInvalidSpecsListEveryViolationAndWriteNothing() throws {
@@ -132,7 +244,7 @@ final class EvaluateJobTests: ScratchTestCase {
                 "evaluate spec: entry 'teacher-tiny:euler:4:0': sampler 'euler' is not one of \(SamplerName.allCases.map(\.rawValue).joined(separator: ", "))",
                 "evaluate spec: entry 'teacher-tiny:ddim:0:-1': steps must be an integer ≥ 1, got '0'",
                 "evaluate spec: entry 'teacher-tiny:ddim:0:-1': guidance must be a number ≥ 0, got '-1'",
-                "evaluate spec: entry 'teacher-tiny' must be MODEL:SAMPLER:STEPS:GUIDANCE",
+                "evaluate spec: entry 'teacher-tiny': a teacher's entry must be MODEL:SAMPLER:STEPS:GUIDANCE (SAMPLER, STEPS, GUIDANCE missing), e.g. teacher-tiny:addim:256:3",
             ])
         }
         let r = try ctl("submit", "evaluate", "--evaluator", "teacher-tiny", "--entries", "teacher-tiny:ddim:0:0")

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import XCTest
 @testable import Jobs
@@ -58,6 +59,8 @@ class ScratchTestCase: XCTestCase {
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = scratch.url
+        // Output is fitted to $COLUMNS when set; the tests choose it themselves.
+        env["COLUMNS"] = nil
         return env
     }
 
@@ -86,10 +89,15 @@ class ScratchTestCase: XCTestCase {
 
     /// Runs `mscm-ctl args…` to completion: (exit status, stdout, stderr).
     func ctl(_ args: String...) throws -> (status: Int32, out: String, err: String) {
+        try runProgram("mscm-ctl", args)
+    }
+
+    /// Runs one of the built executables with `args` (and `environment` plus `extra`).
+    func runProgram(_ program: String, _ args: [String], extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
-        p.executableURL = try executable("mscm-ctl")
+        p.executableURL = try executable(program)
         p.arguments = args
-        p.environment = environment
+        p.environment = environment.merging(extra) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -123,5 +131,48 @@ class ScratchTestCase: XCTestCase {
         let until = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < until { Thread.sleep(forTimeInterval: 0.05) }
         return !p.isRunning
+    }
+}
+
+/// Opens a page in headless Chromium (ops/report-browser-check): it must render and no
+/// text of its plots may be clipped. Without Chromium the check is skipped with a line.
+func checkInBrowser(cleanup: inout [URL], _ page: URL, plot: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+    guard let ops = ProjectDirectory.find("ops") else { print("checkInBrowser: no ops/ directory; skipped"); return }
+    let shot = FileManager.default.temporaryDirectory.appendingPathComponent("shot-\(UUID().uuidString).png")
+    cleanup.append(shot)
+    let p = Process()
+    p.executableURL = ops.appendingPathComponent("report-browser-check")
+    p.arguments = [page.path, shot.path]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    if p.terminationStatus == 77 { print(text, terminator: ""); return }
+    XCTAssertEqual(p.terminationStatus, 0, text, file: file, line: line)
+    XCTAssertTrue(text.contains(" clipped=0"), text, file: file, line: line)
+    guard p.terminationStatus == 0 else { return }
+    // MSCM_KEEP_SCREENSHOTS=DIR keeps a copy of each screenshot, to look at.
+    if let keep = ProcessInfo.processInfo.environment["MSCM_KEEP_SCREENSHOTS"] {
+        let name = page.deletingLastPathComponent().lastPathComponent + "-" + page.deletingPathExtension().lastPathComponent + ".png"
+        try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: keep + "/" + name)
+        try? FileManager.default.copyItem(at: shot, to: URL(fileURLWithPath: keep).appendingPathComponent(name))
+    }
+    // The screenshot shows the page: not blank, wider than it is empty.
+    let png = try PNGCodec.read(shot)
+    XCTAssertEqual(png.width, 1280, file: file, line: line)
+    var dark = 0
+    for i in stride(from: 0, to: png.width * png.height, by: 7) where png.pixels[3 * i] < 100 { dark += 1 }
+    XCTAssertGreaterThan(dark, 100, "the screenshot shows text", file: file, line: line)
+    if plot {
+        // The plot's first series is drawn in Okabe–Ito blue #0072B2: the SVG really rendered.
+        var blue = 0
+        for i in 0..<(png.width * png.height) {
+            let (r, g, b) = (Int(png.pixels[3 * i]), Int(png.pixels[3 * i + 1]), Int(png.pixels[3 * i + 2]))
+            if abs(r - 0x00) < 24 && abs(g - 0x72) < 24 && abs(b - 0xB2) < 24 { blue += 1 }
+        }
+        XCTAssertGreaterThan(blue, 50, "the plot's lines and points are on the screenshot", file: file, line: line)
     }
 }

@@ -138,7 +138,7 @@ final class WorkerProcessTests: ScratchTestCase {
         XCTAssertTrue(w.isRunning, workerOutput)
         // The child's scratch folder went with it.
         let left = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            .filter { $0.hasPrefix("mscm-job-\(ids[0])-") }
+            .filter { $0.hasPrefix("mscm-job-\(ids[0])-1.p\(w.processIdentifier).") }
         XCTAssertEqual(left, [])
         kill(w.processIdentifier, SIGTERM)
         XCTAssertTrue(waitForExit(w, timeout: 10), workerOutput)

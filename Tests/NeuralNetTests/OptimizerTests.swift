@@ -29,6 +29,26 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(opt.stepCount, 5)
     }
 
+    /// A parameter's learning-rate scale s makes its update the one of lr · s, bit for bit, and
+    /// leaves the other parameters' updates alone.
+    func testLearningRateScalesArePerParameter() {
+        func run(lr: Float, scales: [Float]?) -> [[Float]] {
+            let a = Parameter(name: "a", value: Tensor(shape: [3], values: [0.5, -1, 2]))
+            let b = Parameter(name: "b", value: Tensor(shape: [2], values: [0.1, -0.2]))
+            let opt = AdamW(parameters: [a, b], lr: lr, weightDecay: 0.1)
+            if let scales { opt.learningRateScales = scales }
+            for _ in 0..<4 {
+                for p in [a, b] { for i in 0..<p.value.count { p.grad[i] = p.value[i] * p.value[i] } }
+                opt.step()
+            }
+            return [a.value.toArray(), b.value.toArray()]
+        }
+        let plain = run(lr: 0.01, scales: nil), scaled = run(lr: 0.01, scales: [1, 3]), triple = run(lr: 0.03, scales: nil)
+        XCTAssertEqual(scaled[0], plain[0], "scale 1 changes nothing")
+        XCTAssertEqual(scaled[1], triple[1], "scale 3 is lr · 3")
+        XCTAssertNotEqual(scaled[1], plain[1])
+    }
+
     func testClipGradNormAndNonFiniteGradient() throws {
         let a = Parameter(name: "a", value: Tensor(shape: [2])), b = Parameter(name: "layer.b", value: Tensor(shape: [1]))
         let opt = AdamW(parameters: [a, b])

@@ -1,7 +1,7 @@
 import Foundation
 import NeuralNet
 
-/// Multistep consistency distillation (ALGORITHMS.md §5) of an analytic mixture teacher into a
+/// Multistep consistency distillation (docs/algorithms.md §5) of an analytic mixture teacher into a
 /// `ToyVelocityNet`, trained with the engine's AdamW; an EMA of the student is kept for sampling.
 ///
 /// Each iteration draws a fresh batch from the teacher's (conditional) mixture, builds targets

@@ -169,13 +169,31 @@ struct JSONParser {
         return s
     }
 
+    /// RFC 8259 numbers only (no "01", ".5", "1.", "+1", "1-2"): a header is either valid
+    /// JSON or an error.
     private mutating func number() throws -> Double {
         let start = i
+        func digits(_ p: inout JSONParser) -> Int {
+            let s = p.i
+            while p.i < p.bytes.count, (0x30...0x39).contains(p.bytes[p.i]) { p.i += 1 }
+            return p.i - s
+        }
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-        while i < bytes.count, (0x30...0x39).contains(bytes[i]) || [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[i]) { i += 1 }
-        guard i > start, let text = String(bytes: bytes[start..<i], encoding: .utf8), let v = Double(text), v.isFinite else {
+        let intStart = i, n = digits(&self)
+        guard n > 0 else { i = start; throw fail("invalid value") }
+        guard n == 1 || bytes[intStart] != 0x30 else { i = start; throw fail("leading zero in number") }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits(&self) > 0 else { throw fail("expected digits after '.'") }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits(&self) > 0 else { throw fail("expected digits in exponent") }
+        }
+        guard let v = Double(String(decoding: bytes[start..<i], as: UTF8.self)), v.isFinite else {
             i = start
-            throw fail("invalid value")
+            throw fail("number out of range")
         }
         return v
     }

@@ -15,8 +15,10 @@ public struct SafeTensorsError: Error, CustomStringConvertible {
     public let tensor: String?
     public let reason: String
 
+    /// One line: names and reasons from the file are escaped (a tensor name may hold a newline).
     public var description: String {
-        "safetensors file '\(file)'" + (tensor.map { ", tensor '\($0)'" } ?? "") + ": " + reason
+        "safetensors file '\(printableField(file, limit: 1000))'" + (tensor.map { ", tensor '\(printableField($0))'" } ?? "")
+            + ": " + printableField(reason, limit: 1000)
     }
 }
 
@@ -189,4 +191,23 @@ public enum SafeTensors {
         }
         return (name, dtype, shape, offsets[0], offsets[1])
     }
+}
+
+/// `s` fit for one error line: control characters escaped, at most `limit` characters (names
+/// and values from a crafted file can hold newlines or megabytes).
+public func printableField(_ s: String, limit: Int = 200) -> String {
+    var out = ""
+    var n = 0
+    for u in s.unicodeScalars {
+        if n == limit { out += "…"; break }
+        switch u.value {
+        case 0x0A: out += "\\n"
+        case 0x0D: out += "\\r"
+        case 0x09: out += "\\t"
+        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(u.value, radix: 16) + "}"
+        default: out.unicodeScalars.append(u)
+        }
+        n += 1
+    }
+    return out
 }

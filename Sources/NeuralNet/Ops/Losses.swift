@@ -1,7 +1,7 @@
 import Foundation
 import Tensors
 
-// The reductions the losses need (ALGORITHMS.md §2 and §5). The batch is the first axis of
+// The reductions the losses need (docs/algorithms.md §2 and §5). The batch is the first axis of
 // the prediction: B examples of d = count / B values each. An optional per-example scale s_i
 // multiplies the difference first: Δ_i = s_i · (prediction_i − target_i), e.g. s_i = 1/σ_t
 // turns an x-space difference into the v-space difference of §5.
@@ -30,7 +30,7 @@ public func meanSquareLoss(_ prediction: Tensor, _ target: Tensor, exampleScale:
     }
 }
 
-/// Pseudo-Huber loss with constant c (ALGORITHMS.md §5), per example by default; `perElement`
+/// Pseudo-Huber loss with constant c (docs/algorithms.md §5), per example by default; `perElement`
 /// applies it to every value instead (the variant some public ports use).
 public func pseudoHuberLoss(_ prediction: Tensor, _ target: Tensor, c: Float,
                             exampleScale: [Float]? = nil, perElement: Bool = false) -> LossResult {

@@ -15,6 +15,9 @@ public final class AdamW {
     public var beta2: Float
     public var eps: Float
     public var weightDecay: Float
+    /// Per-parameter multipliers of the learning rate (all 1 unless set; lr · 1 is lr exactly, so
+    /// unscaled runs are unchanged). Not optimiser state: whoever builds the optimiser sets them.
+    public var learningRateScales: [Float]
     /// Updates applied so far (t of the last update).
     public private(set) var stepCount: Int = 0
     private let m: [Tensor]
@@ -28,6 +31,7 @@ public final class AdamW {
         self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
         m = parameters.map { Tensor(shape: $0.value.shape) }
         v = parameters.map { Tensor(shape: $0.value.shape) }
+        learningRateScales = [Float](repeating: 1, count: parameters.count)
     }
 
     public func zeroGrad() { for p in parameters { p.grad.zero() } }
@@ -54,12 +58,13 @@ public final class AdamW {
     /// One update of every parameter from its gradient (with `lr` if given, else `self.lr`).
     public func step(lr: Float? = nil) {
         stepCount += 1
-        let lr = lr ?? self.lr
+        let baseLR = lr ?? self.lr
         let t = Double(stepCount)
         let c1 = Float(1 / (1 - pow(Double(beta1), t)))
         let c2 = Float(1 / (1 - pow(Double(beta2), t)))
         let (b1, b2, eps) = (beta1, beta2, eps)
         for (i, p) in parameters.enumerated() {
+            let lr = baseLR * learningRateScales[i]
             let decay: Float = p.decays ? 1 - lr * weightDecay : 1
             let pp = p.value.data, gp = p.grad.data, mp = m[i].data, vp = v[i].data
             Parallel.forRanges(p.value.count, grain: 1 << 14) { range in

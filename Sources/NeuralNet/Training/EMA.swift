@@ -1,6 +1,6 @@
 import Tensors
 
-/// Exponential moving average of parameters, for sampling and evaluation (ALGORITHMS.md §5):
+/// Exponential moving average of parameters, for sampling and evaluation (docs/algorithms.md §5):
 ///   shadow ← decay · shadow + (1 − decay) · value      after every optimiser step.
 /// The shadow starts as a copy of the parameters.
 public final class EMA {
