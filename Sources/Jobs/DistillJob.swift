@@ -102,7 +102,13 @@ public struct DistillJob: JobHandler {
         let distiller: Distiller
         if let cp = ctx.checkpoint {
             _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
-            distiller = try Distiller.resume(from: checkpointFile, teacher: { sha in try fetchTeacher(sha).file.model })
+            // A folder teacher's data must be opened before the resume (the checkpoint names it by sha256).
+            let first = try DistillationData.metadata(checkpointFile)["teacher_sha"].map { try fetchTeacher($0) }
+            let data = try first.flatMap { try DistillationData.folder(teacher: $0.file, seed: config.seed, ctx: ctx, work: work.url) }
+            distiller = try Distiller.resume(from: checkpointFile, teacher: { sha in
+                if let first, first.sha == sha { return first.file.model }
+                return try fetchTeacher(sha).file.model
+            }, dataset: data)
             guard distiller.iteration == cp.step else {
                 throw JobFailure.permanent("distill: checkpoint \(cp.artifact) holds iteration \(distiller.iteration), the job row says \(cp.step)")
             }
@@ -114,8 +120,9 @@ public struct DistillJob: JobHandler {
             if let json = teacher.metadata["training"], let training = try? TeacherTrainingConfig.decode(json: json, source: ref) {
                 config.dataset = training.dataset
             }
+            let data = try DistillationData.folder(teacher: teacher, seed: config.seed, ctx: ctx, work: work.url)
             distiller = try Distiller(config: config, teacher: teacher.model, teacherSHA: sha,
-                                      dataset: config.openDataset(resolution: teacher.model.resolution))
+                                      dataset: data ?? config.openDataset(resolution: teacher.model.resolution))
             ctx.log("distilling teacher \(sha.prefix(12)) (\(teacher.model.config.preset)) into a \(config.studentSteps)-step student (\(config.mode.rawValue), w \(config.guidanceRange.map { "~ U[\($0.lower), \($0.upper)]" } ?? "= \(config.guidance)")) for \(config.iterations) iterations, batch \(config.batchSize)")
         }
         let startIteration = distiller.iteration

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Models
 
@@ -13,7 +14,12 @@ public struct TrainTeacherJob: JobHandler {
     public static let summary = "train a teacher (UViT + text encoder) on a dataset; output: a teacher artifact"
     public static let flags: [SpecFlag] = [
         SpecFlag("preset", .choice(ModelConfig.presetNames), default: "small", help: "model preset"),
-        SpecFlag("dataset", .string, default: "shapes", help: "'shapes' (built-in) or an image-folder path on the worker"),
+        SpecFlag("resolution", .int(16...64), help: "pixels per side: 16, 32 or 64, the preset sized for it (default: the preset's)"),
+        SpecFlag("dataset", .string, default: "shapes",
+                 help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see"),
+        SpecFlag("heldout", .double(0...0.99), help: "image folders: fraction held out when the metadata has no split column (default 0.05)"),
+        SpecFlag("caption-key", .string, help: "image folders given as a path: the caption field (default: text, else caption)"),
+        SpecFlag("min-word-count", .int(1...1_000_000), help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)"),
         SpecFlag("iterations", .int(1...10_000_000), help: "training iterations (default: the preset's)"),
         SpecFlag("batch", .int(1...4096), help: "batch size (default: the preset's)"),
         SpecFlag("lr", .double(1e-7...1), help: "peak learning rate (default: the preset's)"),
@@ -28,8 +34,29 @@ public struct TrainTeacherJob: JobHandler {
 
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
-        _ = try trainingSpec(spec).resolved()
+        let config = try trainingSpec(spec).resolved()
         try TrainingValidation.check(spec, kind: kind)
+        // At submit a folder the client can see is opened now; a worker opens it when it runs.
+        if case .artifact = try DatasetSource.resolve(config.dataset, artifacts: artifacts), config.captionKey != nil {
+            throw JobFailure.permanent("\(kind) spec: 'caption_key' applies to a folder path; an imported dataset keeps its captions under text")
+        }
+        if artifacts.checksOutputNames { try DatasetSource.check(config, artifacts: artifacts) }
+    }
+
+    /// Pins an imported dataset to its sha256 (like every artifact a job reads) and makes a
+    /// local path absolute.
+    public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        var (pinned, inputs) = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
+        guard var o = pinned.object, let value = o["dataset"]?.string else { return (pinned, inputs) }
+        switch try DatasetSource.resolve(value, artifacts: artifacts) {
+        case .shapes: break
+        case .artifact:
+            let (sha, input) = try SpecFlag.pinReference(value, key: "dataset", artifacts: artifacts)
+            o["dataset"] = .string(sha)
+            inputs.append(input)
+        case .path(let path): o["dataset"] = .string(path)
+        }
+        return (.object(o), inputs)
     }
 
     /// The job spec as the Models module's training spec (same keys but `name`).
@@ -43,16 +70,25 @@ public struct TrainTeacherJob: JobHandler {
         let work = try TemporaryDirectory(prefix: "train-teacher-\(ctx.id)")
         let checkpointFile = work.url.appendingPathComponent("checkpoint.safetensors")
 
+        let folder = try DatasetSource.localFolder(config.dataset, ctx: ctx, work: work.url)
+
         let trainer: TeacherTrainer
+        var vocabulary: VocabularyReport? = nil
         if let cp = ctx.checkpoint {
             _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
-            trainer = try TeacherTrainer.resume(from: checkpointFile)
+            trainer = try TeacherTrainer.resume(from: checkpointFile, dataset: config.openDataset(folder: folder))
             guard trainer.iteration == cp.step else {
                 throw JobFailure.permanent("train-teacher: checkpoint \(cp.artifact) holds iteration \(trainer.iteration), the job row says \(cp.step)")
             }
             ctx.log("resuming at iteration \(trainer.iteration) of \(config.iterations)")
         } else {
-            trainer = try TeacherTrainer(config: config, dataset: config.openDataset())
+            let data = try config.openData(folder: folder)
+            trainer = try TeacherTrainer(data)
+            if let v = data.vocabulary, let images = data.dataset as? ImageFolderDataset {
+                vocabulary = v
+                ctx.log("data: \(images.items.count) training pictures, \(images.heldoutSplit.heldoutCount) held out (\(images.heldoutSplit.source))")
+                ctx.log(v.line)
+            }
             ctx.log("training \(config.model.preset) (\(trainer.model.parameterCount) parameters) for \(config.iterations) iterations, batch \(config.batchSize)")
         }
         let startIteration = trainer.iteration
@@ -103,8 +139,18 @@ public struct TrainTeacherJob: JobHandler {
         let name = ctx.spec["name"]?.string ?? "teacher-\(ctx.id)"
         let sha = try ctx.putCheckedArtifact(name: name, kind: TeacherTrainer.teacherKind, file: teacherFile)
         ctx.log("teacher stored as \(name) (\(sha.prefix(12)))")
-        return ["teacher": .string(sha), "name": .string(name), "preset": .string(config.model.preset),
+        let result: [String: JSON] = ["teacher": .string(sha), "name": .string(name), "preset": .string(config.model.preset),
                 "iterations": .int(trainer.iteration), "resumed_from": .int(startIteration),
-                "final_loss": .double(lastLoss), "xvar_steps": .int(table.values.count)]
+                "final_loss": .double(lastLoss), "xvar_steps": .int(table.values.count),
+                "vocabulary_size": .int(trainer.model.tokenizer.vocabularySize)].merging(vocabularyResult(vocabulary)) { $1 }
+        return .object(result)
+    }
+
+    /// The learned vocabulary's size and coverage for the job's result (a resumed attempt
+    /// reports them in the first attempt's log instead).
+    func vocabularyResult(_ v: VocabularyReport?) -> [String: JSON] {
+        guard let v else { return [:] }
+        return ["vocabulary_words": .int(v.words), "vocabulary_coverage": .double(v.coverage),
+                "vocabulary_dropped": .int(v.dropped.count), "captions_cut": .int(v.captionsCut)]
     }
 }

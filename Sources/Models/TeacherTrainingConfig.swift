@@ -30,6 +30,14 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
     public var xvarSteps: Int
     public var xvarExamples: Int
     public var xvarEta: Double
+    /// Image folders only (nil for the shapes world, so its config — and every seeded shapes
+    /// teacher — stays byte-identical): the held-out fraction when the metadata has no split
+    /// column (default `ImageFolderDataset.defaultHeldout`), the caption key (default `text`,
+    /// then `caption`), and the minimum count of a word in the training captions for the learned
+    /// vocabulary (default `Tokenizer.defaultMinWordCount`).
+    public var heldout: Double?
+    public var captionKey: String?
+    public var minWordCount: Int?
 
     public init(model: ModelConfig, dataset: String = "shapes", iterations: Int, batchSize: Int, learningRate: Float, finalLearningRate: Float? = nil,
                 warmupSteps: Int = 100, weightDecay: Float = 0.01, gradClip: Float = 1, pUncond: Double = 0.1,
@@ -43,9 +51,10 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
     }
 
     /// The run a preset is tuned for: `small` trains to recognisable scenes in under half an
-    /// hour on two cores; `tiny` is a smoke test; `base` wants a bigger machine.
-    public static func defaults(preset name: String) throws -> TeacherTrainingConfig {
-        let model = try ModelConfig.preset(name)
+    /// hour on two cores; `tiny` is a smoke test; `base` wants a bigger machine. `resolution`
+    /// sizes the preset (`ModelConfig.preset(_:resolution:)`); nil keeps its own.
+    public static func defaults(preset name: String, resolution: Int? = nil) throws -> TeacherTrainingConfig {
+        let model = try resolution.map { try ModelConfig.preset(name, resolution: $0) } ?? ModelConfig.preset(name)
         switch name {
         case "tiny":
             return TeacherTrainingConfig(model: model, iterations: 200, batchSize: 16, learningRate: 2e-3, warmupSteps: 20,
@@ -86,13 +95,38 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         try check.int("xvarSteps", xvarSteps, 1...1_000_000)
         try check.int("xvarExamples", xvarExamples, 1...1_000_000)
         try check.real("xvarEta", xvarEta, 0...1e6)
+        // Image folders only: nil for the shapes world keeps its config (and teachers) unchanged.
+        if dataset == "shapes", let set = [heldout.map { _ in "held-out fraction" }, captionKey.map { _ in "caption key" },
+                                           minWordCount.map { _ in "minimum word count" }].compactMap({ $0 }).first {
+            throw check.fail("dataset", "is the built-in shapes world: a \(set) applies to image-folder datasets")
+        }
+        if let heldout, !(heldout.isFinite && (0..<1).contains(heldout)) {
+            throw check.fail("heldout", "(held-out fraction) must be in [0, 1), got \(heldout)")
+        }
+        if let captionKey, captionKey.isEmpty || captionKey.utf8.count > 200 { throw check.fail("captionKey", "must be 1–200 bytes") }
+        if let minWordCount { try check.int("minWordCount", minWordCount, 1...1_000_000) }
     }
 
-    /// Opens `dataset` at the model's resolution.
-    public func openDataset() throws -> TextImageDataset {
+    /// The training split of `dataset` at the model's resolution (`folder`, when given, is
+    /// where an image-folder dataset lies on this machine, e.g. an imported dataset unpacked).
+    public func openDataset(folder: URL? = nil) throws -> TextImageDataset {
         let r = model.uvit.resolution
-        if dataset == "shapes" { return try ShapesDataset(resolution: r, seed: seed) }
-        return try ImageFolderDataset(directory: URL(fileURLWithPath: dataset), resolution: r, seed: seed)
+        if dataset == "shapes" && folder == nil { return try ShapesDataset(resolution: r, seed: seed) }
+        return try ImageFolderDataset(directory: folder ?? URL(fileURLWithPath: dataset), resolution: r, seed: seed, split: .train,
+                                      heldout: heldout ?? ImageFolderDataset.defaultHeldout, captionKey: captionKey)
+    }
+
+    /// What a fresh run trains on: the dataset's training split, the tokenizer (the shapes
+    /// world's, or one learned from the training captions — held-out captions never count), and
+    /// this config with the text encoder's vocabulary size set to that tokenizer's.
+    public func openData(folder: URL? = nil) throws -> TeacherData {
+        let data = try openDataset(folder: folder)
+        guard let images = data as? ImageFolderDataset else { return TeacherData(config: self, dataset: data, tokenizer: .shapes, vocabulary: nil) }
+        let (tokenizer, report) = Tokenizer.learn(from: images.items.map(\.caption), minCount: minWordCount ?? Tokenizer.defaultMinWordCount,
+                                                  maxLength: model.text.maxLength)
+        var c = self
+        c.model.text.vocabularySize = tokenizer.vocabularySize
+        return TeacherData(config: c, dataset: data, tokenizer: tokenizer, vocabulary: report)
     }
 
     public func jsonString() -> String {
@@ -109,5 +143,25 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         }
         do { try config.validate(FieldCheck(field + ".")) } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
         return config
+    }
+}
+
+/// A fresh run's inputs (`TeacherTrainingConfig.openData`).
+public struct TeacherData {
+    /// The config to train with: the vocabulary size follows the tokenizer.
+    public let config: TeacherTrainingConfig
+    public let dataset: TextImageDataset
+    public let tokenizer: Tokenizer
+    /// For a learned vocabulary: its size and coverage of the training captions.
+    public let vocabulary: VocabularyReport?
+
+    /// Held-out records training never sees (image folders), nil for the shapes world.
+    public var heldoutCount: Int? { (dataset as? ImageFolderDataset)?.heldoutSplit.heldoutCount }
+}
+
+extension TeacherTrainer {
+    /// A fresh run on `data` (`TeacherTrainingConfig.openData`).
+    public convenience init(_ data: TeacherData) throws {
+        try self.init(config: data.config, dataset: data.dataset, tokenizer: data.tokenizer)
     }
 }

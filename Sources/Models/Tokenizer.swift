@@ -1,16 +1,18 @@
 import Datasets
 
-/// Word-level caption tokenizer.
+/// Word-level caption tokenizer. Its vocabulary is data: the shapes world's 28 grammar words
+/// (`Tokenizer.shapes`), or words learned from a dataset's training captions
+/// (`Tokenizer.learn`), stored in every model file and read back by everything that loads it.
 ///
-/// Why word-level: the shapes grammar has 28 words, so one token per word gives the text encoder
-/// short sequences (≤ 14 tokens) whose tokens are whole concepts ("red", "triangle") — far easier
-/// for a small model to learn in minutes than bytes. Words outside the vocabulary (a user's own
-/// captions) become `unk` rather than failing.
+/// Why word-level: one token per word gives the text encoder short sequences whose tokens are
+/// whole concepts ("red", "triangle", "striped") — far easier for a small model to learn in
+/// minutes than bytes or sub-word pieces. Words outside the vocabulary become `unk`; callers
+/// report them (`unknownWords`) rather than letting them pass silently.
 ///
 /// Ids: `pad` = 0, `unk` = 1, `bos` = 2, `eos` = 3, then the words in vocabulary order
-/// (`ShapesWorld.vocabulary`, first appearance in the caption template), so ids are stable and a
-/// trained embedding table stays valid. Text is split like `Caption.words`: lower-cased, broken
-/// at anything that is not a letter.
+/// (for the shapes world `ShapesWorld.vocabulary`, first appearance in the caption template), so
+/// ids are stable and a trained embedding table stays valid. Text is split by `Tokenizer.words`:
+/// lower-cased, broken at anything that is not a letter or a digit.
 ///
 /// A caption becomes `[bos, w₁, …, wₖ, eos, pad, …]` of exactly `maxLength` ids; more than
 /// `maxLength − 2` words are cut (the `eos` is kept). `mask` is 1 on real tokens, 0 on padding;
@@ -38,6 +40,20 @@ public struct Tokenizer: Equatable {
         self.ids = ids
     }
 
+    /// Words of a caption as the tokenizer sees them: lower-cased, split at anything that is
+    /// neither a letter nor a digit (so "3D" stays a word). The same as `Caption.words` on
+    /// every caption of the shapes grammar, which has no digits.
+    public static func words(_ text: String) -> [String] {
+        text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
+    }
+
+    /// The distinct words of `caption` the vocabulary lacks, in order of first appearance.
+    public func unknownWords(in caption: String) -> [String] {
+        var seen = Set<String>(), out: [String] = []
+        for w in Self.words(caption) where ids[w] == nil && seen.insert(w).inserted { out.append(w) }
+        return out
+    }
+
     /// Number of ids (the text encoder's embedding rows).
     public var vocabularySize: Int { Self.specialTokens.count + words.count }
 
@@ -46,7 +62,7 @@ public struct Tokenizer: Equatable {
 
     /// `maxLength` ids and the matching mask (1 = token, 0 = padding).
     public func encode(_ caption: String) -> (ids: [Int32], mask: [Float]) {
-        let body = Caption.words(caption).prefix(maxLength - 2).map(id)
+        let body = Self.words(caption).prefix(maxLength - 2).map(id)
         var ids = [Self.bos] + body + [Self.eos]
         let mask = [Float](repeating: 1, count: ids.count) + [Float](repeating: 0, count: maxLength - ids.count)
         ids += [Int32](repeating: Self.pad, count: maxLength - ids.count)

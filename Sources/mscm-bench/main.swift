@@ -10,6 +10,7 @@ let areas: [(name: String, run: () -> Void)] = [
     ("sgemm", benchSgemm),
     ("engine", benchEngine),
     ("models", benchModels),
+    ("models.resolutions", benchResolutions),
     ("distill", benchDistill),
     ("evaluator", benchEvaluator),
     ("queue", runQueueBench),   // needs DATABASE_URL (eval "$(ops/pg env)")

@@ -8,11 +8,12 @@ import Models
 let sampleCommand = Command(
     name: "sample",
     summary: "Draw pictures from a model file (a prompt, or a labelled grid of prompts × seeds).",
-    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) --out PNG [--sampler ddim|addim|ddpm|student] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
+    usage: "mscm-ctl sample --model FILE (--prompt TEXT | --prompts FILE) (--out PNG | --out-dir DIR) [--sampler ddim|addim|ddpm|student] [--steps N] [--guidance W] [--seed K] [--seeds S] [--scale X] [--columns C]",
     flags: [.value("model", "FILE", "model file (a teacher from train-teacher or a student from distill); required"),
             .value("prompt", "TEXT", "one caption"),
             .value("prompts", "FILE", "heldout or train (the built-in prompt sets), or a prompt file, one caption per line ('#' comments)"),
-            .value("out", "PNG", "the picture to write; required"),
+            .value("out", "PNG", "the picture to write (or give --out-dir)"),
+            .value("out-dir", "DIR", "write one PNG per picture (named by prompt and seed) and a metadata.jsonl here instead of a grid"),
             .value("sampler", "NAME", "ddim, addim (teacher default; uses the model's xvar table), ddpm, or student (student default)"),
             .value("steps", "N", "sampling steps (default 256; for a student its own S, the only count its sampler takes)"),
             .value("guidance", "W", "classifier-free guidance w (default 3 for a teacher; a student's is the w it was distilled at, from its file)"),
@@ -23,7 +24,9 @@ let sampleCommand = Command(
 ) { flags in
     let cmd = "mscm-ctl sample"
     guard let modelPath = flags.string("model") else { throw UsageError("\(cmd): --model is required") }
-    guard let outPath = flags.string("out") else { throw UsageError("\(cmd): --out is required") }
+    let outDir = flags.string("out-dir")
+    guard let outPath = flags.string("out") ?? outDir else { throw UsageError("\(cmd): --out or --out-dir is required") }
+    if outDir != nil && flags.has("out") { throw UsageError("\(cmd): give --out or --out-dir, not both") }
     if let stray = flags.positional.first { throw UsageError("\(cmd): unexpected argument '\(stray)'") }
     let prompts: [String]
     switch (flags.string("prompt"), flags.string("prompts")) {
@@ -46,6 +49,7 @@ let sampleCommand = Command(
     }
     // The model decides the defaults, so it is read before the sampling flags.
     let file = try ModelFile.load(URL(fileURLWithPath: modelPath))
+    warnUnknownWords(prompts, tokenizer: file.model.tokenizer, command: cmd)
     let studentSteps = header.student?.steps
     let samplerName = flags.string("sampler", default: studentSteps == nil ? "addim" : "student")
     guard let sampler = SamplerName(rawValue: samplerName) else {
@@ -68,10 +72,15 @@ let sampleCommand = Command(
     let single = prompts.count == 1 && seeds == 1
     let scale = try flags.int("scale", default: single ? 1 : 4, range: 1...64)!
     let columns = try flags.int("columns", range: 1...1024)
-    guard outPath.lowercased().hasSuffix(".png") else { throw UsageError("\(cmd): --out must name a .png file, got '\(outPath)'") }
-
     // A student learned the guided path: it samples with one conditional pass per step.
     let unguided = header.student == nil ? guidance : 0
+    if let outDir {
+        try writeSampleFolder(file, prompts: prompts, seed: seed, seeds: seeds, sampler: sampler, steps: steps, guidance: guidance,
+                              samplingGuidance: unguided, model: modelPath, to: URL(fileURLWithPath: outDir))
+        return
+    }
+    guard outPath.lowercased().hasSuffix(".png") else { throw UsageError("\(cmd): --out must name a .png file, got '\(outPath)'") }
+
     let picture: RGBImage
     if single {
         let x = try TextToImageSampling.sample(file.model, prompts: prompts, seed: seed, sampler: sampler, steps: steps,

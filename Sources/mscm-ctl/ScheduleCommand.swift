@@ -48,6 +48,7 @@ let scheduleCommand = Command(
         try place(&job, flags, "schedule add")
         let db = try database()
         try h.prepare(&job, artifacts: ArtifactStore(db))
+        if kind == EvaluateJob.kind { warnUnknownWords(evaluateSpec: job.spec, db: db, command: "mscm-ctl schedule add") }
         let s = try ScheduleStore(db).add(Schedule(name: name, rule: rule, job: job))
         print("schedule \(s.name): \(kind) \(rule.description); next due \(ISOTime.format(s.nextRunAt))")
     case "list":

@@ -53,6 +53,7 @@ let submitCommand = Command(
         return
     }
     try h.prepare(&job, artifacts: ArtifactStore(db))
+    if kind == EvaluateJob.kind { warnUnknownWords(evaluateSpec: job.spec, db: db, command: command) }
     for d in job.dependsOn {
         switch try JobStore(db).get(d)?.state {
         case nil: throw UsageError("\(command): --after \(d): there is no job \(d)")
