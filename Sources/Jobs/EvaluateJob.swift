@@ -143,6 +143,7 @@ public struct EvaluateJob: JobHandler {
         let reference = ReferenceRenders.render(scenes, perPrompt: perPrompt, resolution: r, seed: Self.referenceSeed ^ firstSeed)
         let referenceFeatures = try evaluator.features(reference)
         let referenceStats = try FeatureStatistics(features: referenceFeatures, extractor: extractor)
+        var statistics: [(path: String, stats: FeatureStatistics)] = [("stats/real.npz", referenceStats)]
 
         var sampler = EntrySampler(ctx: ctx, work: work, resolution: r, prompts: prompts, seeds: seeds, firstSeed: firstSeed,
                                    totalEntries: entries.count)
@@ -163,6 +164,7 @@ public struct EvaluateJob: JobHandler {
                                       sampler: drawn.entry.sampler!.rawValue, steps: drawn.entry.steps!, guidance: drawn.entry.guidance!,
                                       nfePerImage: drawn.nfePerImage, secondsPerImage: drawn.secondsPerImage)
             m.record(fid: scores.fid)
+            statistics.append((String(format: "stats/entry-%02d.npz", i + 1), try FeatureStatistics(features: scores.features, extractor: extractor)))
             // KID beside the FID (unbiased at these sample counts), and the seed-to-seed spread
             // of both, so that "better than" and "within 10 %" are read against the noise.
             if let kid = scores.kid { m.record(kid: kid) }
@@ -186,6 +188,7 @@ public struct EvaluateJob: JobHandler {
             notes: Self.notes(evaluator: evaluator, evaluatorName: evaluatorInfo.name, prompts: prompts.count, seeds: seeds,
                               referenceCount: reference.shape[0]))
         report.series = series
+        report.statistics = statistics
         // Each evaluated model made by a job with a history (loss, validation figures) gets its curves.
         var seen: Set<Int64> = []
         for drawn in drawnModels {

@@ -27,6 +27,10 @@ struct EvaluationReport {
     var previous: (name: String, metrics: MetricsDocument)? = nil
     /// Training curves of the evaluated models that have a history.
     var curves: [LinePlot] = []
+    /// Feature statistics (mean and covariance) of the real pictures and of each entry, written
+    /// as `stats/*.npz` in pytorch-fid's `mu`/`sigma` layout, so that other tools — and
+    /// `mscm-ctl fid A.npz B.npz` — can recompute any FID of the report.
+    var statistics: [(path: String, stats: FeatureStatistics)] = []
 
     /// The curves of one model's training job: its loss, and each validation figure it
     /// recorded (figures of different scales get a plot each).
@@ -47,7 +51,8 @@ struct EvaluationReport {
         }
     }
 
-    static let artifactKinds = ["html": "report-html", "json": "report-metrics", "svg": "report-plot", "png": "report-grid"]
+    static let artifactKinds = ["html": "report-html", "json": "report-metrics", "svg": "report-plot", "png": "report-grid",
+                                "npz": "report-stats"]
 
     /// The artifact kind of a report file, by extension.
     static func kind(of path: String) -> String {
@@ -88,6 +93,11 @@ struct EvaluationReport {
             try AtomicFile.write(png, to: directory.appendingPathComponent(path))
             written.append(path)
             gridRefs.append(HTMLReport.Grid(caption: prompt, path: path))
+        }
+        if !statistics.isEmpty { try AtomicFile.makeDirectory(directory.appendingPathComponent("stats")) }
+        for s in statistics {
+            try s.stats.write(npz: directory.appendingPathComponent(s.path))
+            written.append(s.path)
         }
         let plot = LinePlot.fidAgainstSteps(metrics.entries, referenceKinds: referenceKinds)
         var html = HTMLReport(metrics: metrics, plot: plot, grids: gridRefs, notes: notes)

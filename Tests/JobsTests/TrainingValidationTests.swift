@@ -35,6 +35,7 @@ final class TrainingValidationTests: ScratchTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("validation-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+        let dir_ = dir.path
         let teacherFile = dir.appendingPathComponent("teacher.safetensors")
         let config = TeacherTrainingConfig(model: .tiny, iterations: 4, batchSize: 4, learningRate: 3e-3, warmupSteps: 1,
                                            emaDecay: 0.5, seed: 1, checkpointEvery: 0, xvarSteps: 4, xvarExamples: 4)
@@ -79,6 +80,17 @@ final class TrainingValidationTests: ScratchTestCase {
         XCTAssertEqual(done.state, .succeeded, done.error ?? "")
         let artifactsOfReport = done.result?["artifacts"]?.array?.compactMap(\.string) ?? []
         XCTAssertTrue(artifactsOfReport.contains { $0.hasSuffix("/curves/curve-01.svg") }, "\(artifactsOfReport)")
+        // The report's feature statistics are files pytorch-fid (and `mscm-ctl fid`) read: the
+        // FID recomputed from them is the report's.
+        let real = dir_ + "/real.npz", entry = dir_ + "/entry-01.npz"
+        let reportName = try XCTUnwrap(done.result?["report"]?.string)
+        XCTAssertEqual(try ctl("artifacts", "export", "\(reportName)/stats/real.npz", "--out", real).status, 0)
+        XCTAssertEqual(try ctl("artifacts", "export", "\(reportName)/stats/entry-01.npz", "--out", entry).status, 0)
+        let fid = try ctl("fid", real, entry)
+        XCTAssertEqual(fid.status, 0, fid.err)
+        let recomputed = try XCTUnwrap(Double(fid.out.split(separator: "\n")[0].dropFirst(4)))
+        let reported = try XCTUnwrap(done.result?["entries"]?.array?.first?["fid"]?.double)
+        XCTAssertEqual(recomputed, reported, accuracy: 1e-6 * max(1, reported))
         if let dir = done.result?["report_dir"]?.string {
             let html = try String(contentsOfFile: dir + "/index.html", encoding: .utf8)
             XCTAssertTrue(html.contains("<h2>Training curves</h2>") && html.contains("validated: loss during training"), "no curves in the page")
