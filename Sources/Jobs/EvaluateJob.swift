@@ -21,7 +21,7 @@ public struct EvaluateJob: JobHandler {
         SpecFlag("evaluator", .string, required: true, help: "the evaluator artifact (name or sha256, kind evaluator)"),
         SpecFlag("entries", .strings, required: true,
                  help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|")); a student's S and w come from its file and may be left out (student-7)"),
-        SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
+        SpecFlag("seeds", .int(1...64), default: 8, help: "seeds per prompt (the grids' columns); 8 × 40 held-out prompts = 320 pictures an entry"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
         SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
         SpecFlag("name", .outputName(prefix: true), help: "report name; artifacts are named <name>-<job id>/… (default: the schedule's name, else report)"),
@@ -115,7 +115,7 @@ public struct EvaluateJob: JobHandler {
             case .failure(let e): throw JobFailure.permanent(e.lines.joined(separator: "\n"))
             }
         }
-        let seeds = spec["seeds"]?.int ?? 4, firstSeed = UInt64(spec["seed"]?.int ?? 0)
+        let seeds = spec["seeds"]?.int ?? 8, firstSeed = UInt64(spec["seed"]?.int ?? 0)
         // A scheduled evaluation is named after its schedule, so its reports form one series.
         let series = spec["name"]?.string ?? ctx.job.scheduleName ?? "report"
         let reportName = "\(series)-\(ctx.id)"
