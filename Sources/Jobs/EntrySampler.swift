@@ -32,6 +32,9 @@ struct EntrySampler {
     let seeds: Int
     let firstSeed: UInt64
     let totalEntries: Int
+    /// The judge's name and dataset: a model trained on other data is refused, one line.
+    var evaluatorName = "evaluator"
+    var evaluatorDataset = "shapes"
     private var models: [String: ModelFile] = [:]
     private let began = Clock.now
 
@@ -51,6 +54,11 @@ struct EntrySampler {
         try ctx.getArtifact(info.sha256, to: url)
         let file: ModelFile
         do { file = try ModelFile.load(url) } catch { throw JobFailure.permanent("evaluate: model \(ref): \(error)") }
+        let modelDataset = ModelHeader.datasetSource(file.metadata)
+        guard modelDataset == evaluatorDataset else {
+            throw JobFailure.permanent("evaluate: " + ModelHeader.datasetMismatch(evaluator: evaluatorName, evaluatorDataset: evaluatorDataset,
+                                                                                   model: info.name, modelDataset: modelDataset))
+        }
         guard file.model.resolution == resolution else {
             throw JobFailure.permanent("evaluate: model \(ref) draws \(file.model.resolution)×\(file.model.resolution) pictures; the evaluator reads \(resolution)×\(resolution) (train one with --resolution \(file.model.resolution))")
         }

@@ -88,8 +88,8 @@ struct TrainingValidation {
         let scores = try GeneratedSetScores.compute(evaluator, images: images, prompts: Array(0..<seeds).flatMap { _ in prompts },
                                                     scenes: rows, reference: reference, extractor: extractor,
                                                     referenceFeatures: referenceFeatures, kidSubsets: 20, kidSeed: 0)
-        var figures: [String: JSON] = ["val_fid": .double(scores.fid.distance), "val_clip": .double(scores.clip.score),
-                                       "val_attributes": .double(scores.attributeAccuracy)]
+        var figures: [String: JSON] = ["val_fid": .double(scores.fid.distance), "val_clip": .double(scores.clip.score)]
+        if let a = scores.attributeAccuracy { figures["val_attributes"] = .double(a) }
         if let kid = scores.kid { figures["val_kid"] = .double(kid.mean) }
         ctx.record(iteration: iteration, figures: figures)
         let kid = scores.kid?.mean ?? scores.fid.distance
