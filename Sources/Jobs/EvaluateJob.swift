@@ -5,6 +5,12 @@ import Models
 
 /// `evaluate`: scores teachers and students on the held-out prompts (docs/algorithms.md §7).
 ///
+/// The evaluator decides the data: a shapes-world evaluator judges with rendered references
+/// (below); an evaluator trained on an image folder takes the prompts from that dataset's
+/// held-out (or training) split and compares with that split's real pictures, scores no
+/// attributes, and refuses — one line, at submit when the headers are readable, else when a
+/// model is loaded — models whose recorded dataset is not its own.
+///
 /// For each entry (model, sampler, steps, guidance) it draws every prompt under seeds
 /// seed … seed+K−1 — prompt j under seed k starts from `Sampling.initialNoise(seed: k, sample: j)`
 /// in every entry (§6 seed matching) — and measures, with the evaluator artifact as the judge:
@@ -16,14 +22,14 @@ import Models
 /// report-grid) and into `.mscm/reports/<job id>/` under the project directory.
 public struct EvaluateJob: JobHandler {
     public static let kind = "evaluate"
-    public static let summary = "evaluate models (FID, CLIP score, attribute accuracy, NFE, s/image) on held-out prompts; output: a report"
+    public static let summary = "evaluate models (FID, KID, CLIP score, attribute accuracy on shapes, NFE, s/image) on held-out prompts of the evaluator's dataset; output: a report"
     public static let flags: [SpecFlag] = [
         SpecFlag("evaluator", .string, required: true, help: "the evaluator artifact (name or sha256, kind evaluator)"),
         SpecFlag("entries", .strings, required: true,
                  help: "MODEL:SAMPLER:STEPS:GUIDANCE[,…]; MODEL a teacher or student artifact, SAMPLER one of \(SamplerName.allCases.map(\.rawValue).joined(separator: "|")); a student's S and w come from its file and may be left out (student-7)"),
         SpecFlag("seeds", .int(1...64), default: 4, help: "seeds per prompt (the grids' columns)"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "the first seed"),
-        SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar)"),
+        SpecFlag("prompts", .string, default: "heldout", help: "heldout, train, or a prompt file on the worker (captions of the shapes grammar); with an evaluator trained on an image folder: that dataset's heldout or train split (its captions, and its real pictures as the FID reference)"),
         SpecFlag("name", .outputName(prefix: true), help: "report name; artifacts are named <name>-<job id>/… (default: the schedule's name, else report)"),
     ]
 

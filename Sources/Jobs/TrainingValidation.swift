@@ -53,6 +53,11 @@ struct TrainingValidation {
         do { evaluator = try EvaluatorFile.load(file) } catch {
             throw JobFailure.permanent("validation evaluator \(ref): \(error)")
         }
+        // Validation draws shapes-world prompts against shapes-world renders; a folder
+        // evaluator's references would be its dataset's pictures (not wired here yet).
+        guard evaluator.dataset.isShapes else {
+            throw JobFailure.permanent("validation evaluator \(info.name) was trained on dataset \(evaluator.dataset.description); validation during training judges with a shapes-world evaluator only (use evaluate for a folder's models)")
+        }
         guard evaluator.resolution == resolution else {
             throw JobFailure.permanent("validation evaluator \(info.name) judges \(evaluator.resolution)×\(evaluator.resolution) pictures; this model draws \(resolution)×\(resolution)")
         }

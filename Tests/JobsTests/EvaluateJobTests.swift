@@ -117,7 +117,7 @@ final class EvaluateJobTests: ScratchTestCase {
         let grid = try PNGCodec.read(out.appendingPathComponent("grids/prompt-01.png"))
         XCTAssertGreaterThan(grid.height, 4 * 16 * 4, "a row of real renders and four entry rows")
         let kinds = Set(try ArtifactStore(handle.get()).list(job: id).map(\.kind))
-        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid", "report-series"])
+        XCTAssertEqual(kinds, ["report-html", "report-metrics", "report-plot", "report-grid", "report-series", "report-stats"])
 
         // The plot draws model families: the teacher's DDIM and DDPM runs, the students of one
         // teacher; the label names the student's own S and w (from its file).
