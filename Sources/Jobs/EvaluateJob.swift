@@ -48,7 +48,13 @@ public struct EvaluateJob: JobHandler {
                 fail("'evaluator': artifact '\(ref)' has kind \(info.kind), not \(EvaluatorFile.kind)")
             case .found(let info):
                 if let problem = try ModelHeader.mismatch(ref, expected: EvaluatorFile.kind, artifacts: artifacts) { fail("'evaluator': \(problem)") }
-                else if let source = artifacts as? ModelHeaderSource, let header = try? source.modelHeader(info) { evaluatorHeader = (info.name, header) }
+                else if let source = artifacts as? ModelHeaderSource, let header = try? source.modelHeader(info) {
+                    evaluatorHeader = (info.name, header)
+                    // A folder evaluator's references are its dataset's real pictures: only its splits have them.
+                    if header.datasetSource != "shapes", let p = spec["prompts"]?.string, !["heldout", "train"].contains(p) {
+                        fail("'prompts': evaluator '\(info.name)' was trained on an image folder: prompts must be heldout or train (that dataset's split, whose real pictures are the FID reference)")
+                    }
+                }
             case .pending: break  // job:N — checked when the job runs, after N succeeded
             }
         }

@@ -37,9 +37,19 @@ public struct TrainEvaluatorJob: JobHandler {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
         do { try config(spec).validate() } catch { throw JobFailure.permanent("\(kind) spec: \(error)") }
         let dataset = spec["dataset"]?.string ?? "shapes"
-        if case .shapes = try DatasetSource.resolve(dataset, artifacts: artifacts, kind: kind),
-           spec["heldout"] != nil || spec["min_word_count"] != nil {
-            throw JobFailure.permanent("\(kind) spec: 'heldout' and 'min_word_count' apply to image-folder datasets, not the shapes world")
+        switch try DatasetSource.resolve(dataset, artifacts: artifacts, kind: kind) {
+        case .shapes:
+            if spec["heldout"] != nil || spec["min_word_count"] != nil {
+                throw JobFailure.permanent("\(kind) spec: 'heldout' and 'min_word_count' apply to image-folder datasets, not the shapes world")
+            }
+        case .path(let path) where artifacts.checksOutputNames && FileManager.default.fileExists(atPath: path):
+            // A folder this machine sees is opened now, as train-teacher does: the worker's
+            // errors (a bad line, a corrupt PNG, an empty split) at submit, not minutes later.
+            do {
+                _ = try ImageFolderDataset(directory: URL(fileURLWithPath: path), resolution: config(spec).resolution, split: .train,
+                                           heldout: spec["heldout"]?.double ?? ImageFolderDataset.defaultHeldout)
+            } catch { throw JobFailure.permanent("\(kind) spec: 'dataset': \(error)") }
+        default: break
         }
     }
 

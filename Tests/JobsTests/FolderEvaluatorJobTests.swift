@@ -45,6 +45,16 @@ final class FolderEvaluatorJobTests: ScratchTestCase {
         return try job(id)
     }
 
+    func testEachKindOfFileNamesItsDataset() {
+        XCTAssertEqual(ModelHeader(metadata: ["kind": "evaluator"]).datasetSource, "shapes", "an evaluator from before folders")
+        XCTAssertEqual(ModelHeader(metadata: ["kind": "evaluator", "dataset": "abc"]).datasetSource, "abc")
+        XCTAssertEqual(ModelHeader(metadata: ["kind": "teacher", "training": #"{"dataset": "/data/x", "seed": 0}"#]).datasetSource, "/data/x")
+        XCTAssertEqual(ModelHeader(metadata: ["kind": "student", "distillation": #"{"dataset": "f00d"}"#]).datasetSource, "f00d",
+                       "a student records its teacher's dataset in its distillation config")
+        XCTAssertEqual(ModelHeader(metadata: ["kind": "teacher"]).datasetSource, "shapes", "a model without a training record")
+        XCTAssertEqual(ModelHeader(metadata: ["kind": "teacher", "training": "not json"]).datasetSource, "shapes")
+    }
+
     func testFolderEvaluatorTrainsJudgesATeacherOfItsDatasetAndRefusesOthers() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("patterns-\(UUID().uuidString)")
         cleanup.append(dir)
@@ -95,6 +105,19 @@ final class FolderEvaluatorJobTests: ScratchTestCase {
                 XCTAssertEqual("\(e)".split(separator: "\n").count, 1, "\(e)")
             }
         }
+        // The other way round: a folder judge and a shapes-world teacher (random weights will do).
+        let shapesTeacher = dir.deletingLastPathComponent().appendingPathComponent("shapes-teacher-\(UUID().uuidString).safetensors")
+        cleanup.append(shapesTeacher)
+        try ModelFile.write(try TextToImageModel(.tiny, seed: 7), kind: "teacher", to: shapesTeacher)
+        try artifacts.put(name: "shapes-teacher", kind: "teacher", file: shapesTeacher)
+        XCTAssertThrowsError(try submit("evaluate", ["evaluator": "pattern-judge", "entries": ["shapes-teacher:ddim:2:0", "pattern-teacher:ddim:2:0"]])) { e in
+            XCTAssertEqual("\(e)".split(separator: "\n").count, 1, "\(e)")
+            XCTAssertTrue("\(e)".hasSuffix("evaluate spec: evaluator 'pattern-judge' was trained on dataset \(imported.info.sha256.prefix(12)) but model 'shapes-teacher' on the shapes world: train an evaluator on the models' dataset (mscm-ctl submit train-evaluator --dataset …)"), "\(e)")
+        }
+        XCTAssertThrowsError(try submit("evaluate", ["evaluator": "pattern-judge", "entries": ["pattern-teacher:ddim:2:0"], "prompts": "/tmp/prompts.txt"])) { e in
+            XCTAssertTrue("\(e)".contains("prompts must be heldout or train"), "\(e)")
+        }
+
         // At run time (a submit that could not read the headers): the job fails with the same line.
         let id = try store.submit(NewJob(kind: "evaluate", spec: ["evaluator": "shapes-judge", "entries": ["pattern-teacher:ddim:2:0"]])).id
         let failed = try waitFor(id)
