@@ -103,8 +103,10 @@ public struct TrainEvaluatorJob: JobHandler {
         } else {
             trainer = try EvaluatorTrainer(config: config)
         }
-        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(config.batchSize) \(qualityGroups == nil ? "scenes" : "captions")")
-        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: 0)
+        // A folder batch holds each caption at most once: min(B, C) pairs.
+        let batch = trainer.folder.map { min(config.batchSize, $0.captions.count) } ?? config.batchSize
+        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(batch) \(qualityGroups == nil ? "scenes" : "distinct captions")")
+        var meter = ProgressMeter(total: config.iterations, batch: batch, start: 0)
         var last: EvaluatorTrainer.StepResult?
         while trainer.iteration < config.iterations {
             try ctx.checkCancelled()

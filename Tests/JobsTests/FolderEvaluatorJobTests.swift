@@ -78,7 +78,7 @@ final class FolderEvaluatorJobTests: ScratchTestCase {
         XCTAssertNotNil(trained.result?["retrieval_top1"]?.double)
         XCTAssertEqual(trained.result?["all_attributes_accuracy"], .null, "no attributes on a folder")
         let log = try store.events(judgeJob).map(\.message).joined(separator: "\n")
-        XCTAssertTrue(log.contains("36 training pictures of 18 captions, 12 held out"), log)
+        XCTAssertTrue(log.contains("36 training pictures of 18 captions, 12 held out") && log.contains("iterations of 16 distinct captions"), log)
         XCTAssertTrue(log.contains("retrieval on the held-out split"), log)
 
         // The report: held-out captions as prompts, held-out pictures as the reference.
