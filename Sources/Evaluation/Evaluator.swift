@@ -9,8 +9,7 @@ import NeuralNet
 ///   shapes-world CLIP (CLIP score) — exactly the networks, draws and names it always had.
 /// * On an image folder (`dataset` not shapes): the CLIP alone, its text tower over the
 ///   vocabulary learned from the folder's training captions. There are no attributes to read,
-///   so its image tower's trunk output (the layer before the projection into the joint space,
-///   `clipTrunkWidth`-d) is the FID/KID feature space, as Inception's pool layer is for ImageNet.
+///   so its image tower's embedding (E-d, unit length, times √E) is the FID/KID feature space.
 public final class Evaluator: Module {
     public let config: EvaluatorConfig
     /// nil for a folder evaluator.
@@ -49,14 +48,14 @@ public final class Evaluator: Module {
     public var readsAttributes: Bool { classifier != nil }
 
     /// Width of the FID/KID feature space.
-    public var featureWidth: Int { classifier == nil ? config.clipTrunkWidth : config.featureWidth }
+    public var featureWidth: Int { classifier == nil ? config.embeddingWidth : config.featureWidth }
 
     /// The feature space's name, written beside every FID.
     public var featureExtractor: String {
         guard classifier == nil else {
             return "shapes-attributes-v1 penultimate \(config.featureWidth)-d (\(config.resolution)×\(config.resolution))"
         }
-        return "folder-clip-v1 image tower \(config.clipTrunkWidth)-d (\(config.resolution)×\(config.resolution)), trained on \(dataset.description)"
+        return "folder-clip-v1 image embedding ×√E \(config.embeddingWidth)-d (\(config.resolution)×\(config.resolution)), trained on \(dataset.description)"
     }
 
     /// The embedding model's name, written beside every CLIP score.
@@ -94,7 +93,16 @@ public final class Evaluator: Module {
     public func features(_ images: Tensor) throws -> Tensor {
         try checkImages(images)
         if let classifier { return Self.batched(images, width: config.featureWidth) { classifier.features($0) } }
-        return Self.batched(images, width: config.clipTrunkWidth) { clip.image.forward($0, save: false) }
+        // √E · the unit image embedding: the trunk before the projection has no fixed scale (only
+        // the direction after it is trained), so FIDs there ran to 10⁵–10⁶ and moved with it;
+        // scaled unit vectors give every coordinate about unit variance and make KID's
+        // xᵀy/D the cosine.
+        let scale = Float(config.embeddingWidth).squareRoot()
+        return Self.batched(images, width: config.embeddingWidth) { x in
+            let e = clip.encodeImages(x)
+            for i in 0..<e.count { e.data[i] *= scale }
+            return e
+        }
     }
 
     /// The attributes the classifier reads in each picture.

@@ -64,9 +64,28 @@ final class FolderEvaluatorTests: XCTestCase {
         let e = trainer.evaluator
         XCTAssertNil(e.classifier)
         let x = train.tensor([0, 1, 2], resolution: 16)
-        XCTAssertEqual(try e.features(x).shape, [3, e.config.clipTrunkWidth])
+        XCTAssertEqual(try e.features(x).shape, [3, e.config.embeddingWidth])
+        // √E · unit vectors: every row has length √E.
+        let f = try e.features(x).toArray()
+        XCTAssertEqual(f[0..<32].reduce(0) { $0 + Double($1 * $1) }, 32, accuracy: 1e-3)
         XCTAssertThrowsError(try e.predict(x))
-        XCTAssertTrue(e.featureExtractor.hasPrefix("folder-clip-v1 image tower 32-d (16×16), trained on patterns (abababababab)"), e.featureExtractor)
+        // The feature space tells the dataset's pictures from noise: two halves of the training
+        // pictures (half of each caption's pictures in each) are near each other, noise is far,
+        // by FID and KID alike.
+        func stats(_ t: Tensor) throws -> (FeatureStatistics, Tensor) {
+            let f = try e.features(t)
+            return (try FeatureStatistics(features: f, extractor: e.featureExtractor), f)
+        }
+        let (even, evenF) = try stats(train.tensor(train.members.flatMap { $0.prefix($0.count / 2) }, resolution: 16))
+        let (odd, oddF) = try stats(train.tensor(train.members.flatMap { $0.suffix($0.count - $0.count / 2) }, resolution: 16))
+        let (noise, noiseF) = try stats(randomTensor([36, 16, 16, 3], seed: 5, std: 0.5))
+        let near = try FrechetDistance.score(even, odd).distance, far = try FrechetDistance.score(even, noise).distance
+        let kidNear = try KernelInceptionDistance.score(generated: oddF, reference: evenF, subsets: 20, seed: 0, extractor: "").mean
+        let kidFar = try KernelInceptionDistance.score(generated: noiseF, reference: evenF, subsets: 20, seed: 0, extractor: "").mean
+        print("folder evaluator features: FID halves \(near), halves vs noise \(far); KID \(kidNear) vs \(kidFar)")
+        XCTAssertLessThan(near * 3, far)
+        XCTAssertLessThan(abs(kidNear) * 3, kidFar)
+        XCTAssertTrue(e.featureExtractor.hasPrefix("folder-clip-v1 image embedding ×√E 32-d (16×16), trained on patterns (abababababab)"), e.featureExtractor)
 
         // The file records dataset and vocabulary and rebuilds the same evaluator.
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("folder-evaluator-\(UUID().uuidString).safetensors")
