@@ -203,7 +203,9 @@ public struct EvaluateJob: JobHandler {
             // KID beside the FID (unbiased at these sample counts), and the seed-to-seed spread
             // of both, so that "better than" and "within 10 %" are read against the noise.
             if let kid = scores.kid { m.record(kid: kid) }
-            if seeds >= 2, let noise = try? SeedNoise.estimate(features: scores.features, seeds: seeds, reference: referenceFeatures,
+            // (One prompt — a folder's held-out split may hold a single caption — leaves each
+            // seed one picture: no FID of its own.)
+            if seeds >= 2, prompts.count >= 2, let noise = try? SeedNoise.estimate(features: scores.features, seeds: seeds, reference: referenceFeatures,
                                                                extractor: extractor, seed: firstSeed) { m.record(seedNoise: noise) }
             m.record(clip: scores.clip)
             m.attributeAccuracy = scores.attributeAccuracy
@@ -283,7 +285,7 @@ public struct EvaluateJob: JobHandler {
     static func notes(evaluator: Evaluator, evaluatorName: String, prompts: Int, seeds: Int, referenceCount: Int) -> [String] {
         guard evaluator.dataset.isShapes else {
             var n = ["Evaluator \(evaluatorName), trained on dataset \(evaluator.dataset.description); prompts are captions of its split, \(prompts) prompts × \(seeds) seeds per entry, seed-matched.",
-                     "FID: Fréchet distance between the evaluator's image-tower features of the generated pictures and of the \(referenceCount) real pictures of that split.",
+                     "FID: Fréchet distance between the evaluator's image embeddings (×√E) of the generated pictures and of the \(referenceCount) real pictures of that split.",
                      "KID: unbiased MMD² with the cubic kernel in the same features, mean ± standard deviation over 100 seeded subsets.",
                      "CLIP score: max(mean 100·cos(image, prompt), 0) in the evaluator's joint space, trained on that dataset.",
                      "Attribute accuracy: — (the dataset has no attributes to read).",
