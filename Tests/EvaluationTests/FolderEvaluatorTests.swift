@@ -117,6 +117,17 @@ final class FolderEvaluatorTests: XCTestCase {
         }
     }
 
+    /// `mscm-ctl fid DIR DIR --evaluator` reads folders in a folder evaluator's space too.
+    func testFolderStatisticsUseTheFolderFeatureSpace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("folder-stats-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try PatternFolder.write(count: 8, size: 16, to: dir)
+        let e = try Evaluator(config: Self.config(iterations: 1), tokenizer: Self.folder.tokenizer, dataset: Self.dataset)
+        let stats = try FeatureStatistics(folder: dir, evaluator: e)
+        XCTAssertEqual(stats.dimension, e.config.embeddingWidth)
+        XCTAssertEqual(stats.count, 8)
+    }
+
     func testTheShapesEvaluatorRecordsShapesAndAFolderNeedsTwoCaptions() throws {
         XCTAssertEqual(try Evaluator(config: .tiny).dataset, .shapes)
         XCTAssertNotNil(try Evaluator(config: .tiny).classifier)
