@@ -157,6 +157,7 @@ public struct EvaluateJob: JobHandler {
         // prompts; on a folder, the real pictures of the split the prompts come from.
         let r = evaluator.resolution
         let prompts: [String], scenes: [SceneLabels]?, reference: Tensor, realRows: [[RGBImage]]
+        var evaluatorHeldout: Double? = nil
         if evaluator.dataset.isShapes {
             let shapesPrompts = try Self.prompts(spec["prompts"]?.string ?? "heldout")
             let shapesScenes = try shapesPrompts.map { p -> SceneLabels in
@@ -168,16 +169,20 @@ public struct EvaluateJob: JobHandler {
             (prompts, scenes, reference) = (shapesPrompts, shapesScenes, renders)
             realRows = (0..<prompts.count).map { j in (0..<seeds).map { k in RGBImage(tensor: renders.slice(k * prompts.count + j, k * prompts.count + j + 1)) } }
         } else {
-            let groups = try Self.folderSplit(spec["prompts"]?.string ?? "heldout", evaluator: evaluator, ctx: ctx, work: work.url)
+            let (groups, splitColumn) = try Self.folderSplit(spec["prompts"]?.string ?? "heldout", evaluator: evaluator, ctx: ctx, work: work.url)
             ctx.log("prompts: the \(groups.captions.count) captions of the dataset's \(spec["prompts"]?.string ?? "heldout") split; reference: its \(groups.count) real pictures")
             (prompts, scenes, reference) = (groups.captions, nil, groups.tensor(Array(0..<groups.count), resolution: r))
             // The grids' real row: a caption's own pictures, as many as there are seeds (cycled when fewer).
             realRows = groups.members.map { m in (0..<seeds).map { k in groups.images[m[k % m.count]] } }
+            // A seeded fraction (no split column) is the same split for teacher and judge only
+            // at the same fraction.
+            if !splitColumn { evaluatorHeldout = evaluator.dataset.heldout }
         }
         var sampler = EntrySampler(ctx: ctx, work: work, resolution: r, prompts: prompts, seeds: seeds, firstSeed: firstSeed,
                                    totalEntries: entries.count)
         sampler.evaluatorName = evaluatorInfo.name
         sampler.evaluatorDataset = evaluator.dataset.source
+        sampler.evaluatorHeldout = evaluatorHeldout
         let referenceFeatures = try evaluator.features(reference)
         let referenceStats = try FeatureStatistics(features: referenceFeatures, extractor: extractor)
         var statistics: [(path: String, stats: FeatureStatistics)] = [("stats/real.npz", referenceStats)]
@@ -265,7 +270,7 @@ public struct EvaluateJob: JobHandler {
 
     /// The split of a folder evaluator's dataset that `--prompts` names (heldout: the split the
     /// models never saw; train), grouped by caption, at the evaluator's resolution.
-    static func folderSplit(_ choice: String, evaluator: Evaluator, ctx: JobContext, work: URL) throws -> CaptionGroups {
+    static func folderSplit(_ choice: String, evaluator: Evaluator, ctx: JobContext, work: URL) throws -> (CaptionGroups, splitColumn: Bool) {
         let split: ImageFolderSplit
         switch choice {
         case "heldout": split = .heldout
@@ -278,7 +283,7 @@ public struct EvaluateJob: JobHandler {
         }
         do {
             let data = try ImageFolderDataset(directory: folder, resolution: evaluator.resolution, split: split, heldout: evaluator.dataset.heldout)
-            return CaptionGroups(data.items)
+            return (CaptionGroups(data.items), data.heldoutSplit.source == "split column")
         } catch { throw JobFailure.permanent("evaluate: dataset \(evaluator.dataset.description): \(error)") }
     }
 

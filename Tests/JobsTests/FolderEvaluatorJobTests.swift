@@ -68,7 +68,8 @@ final class FolderEvaluatorJobTests: ScratchTestCase {
                                                       "name": "pattern-judge"])
         XCTAssertEqual(try job(judgeJob).spec["dataset"]?.string, imported.info.sha256, "pinned at submit")
         let shapesJudgeJob = try submit("train-evaluator", ["iterations": 2, "batch": 8, "name": "shapes-judge"])
-        for id in [teacherJob, judgeJob, shapesJudgeJob] {
+        let otherSplitJudgeJob = try submit("train-evaluator", ["dataset": "patterns", "iterations": 2, "batch": 8, "name": "five-percent-judge"])
+        for id in [teacherJob, judgeJob, shapesJudgeJob, otherSplitJudgeJob] {
             let j = try waitFor(id)
             XCTAssertEqual(j.state, .succeeded, "\(j.errors)")
         }
@@ -117,6 +118,11 @@ final class FolderEvaluatorJobTests: ScratchTestCase {
         XCTAssertThrowsError(try submit("evaluate", ["evaluator": "pattern-judge", "entries": ["pattern-teacher:ddim:2:0"], "prompts": "/tmp/prompts.txt"])) { e in
             XCTAssertTrue("\(e)".contains("prompts must be heldout or train"), "\(e)")
         }
+
+        // A judge that held out another fraction of the same dataset: refused when the job runs.
+        let split = try waitFor(try submit("evaluate", ["evaluator": "five-percent-judge", "entries": ["pattern-teacher:ddim:2:0"]]))
+        XCTAssertEqual(split.state, .failed)
+        XCTAssertEqual(split.error, "evaluate: teacher 'pattern-teacher' held out 25 % of the dataset, evaluator 'five-percent-judge' 5 %: the held-out prompts would not be the ones it never saw (train the evaluator with --heldout 0.25)")
 
         // At run time (a submit that could not read the headers): the job fails with the same line.
         let id = try store.submit(NewJob(kind: "evaluate", spec: ["evaluator": "shapes-judge", "entries": ["pattern-teacher:ddim:2:0"]])).id
