@@ -55,8 +55,11 @@ public struct EvaluatorConfig: Codable, Equatable, Sendable {
             throw fail("text width \(text.width) does not split into \(text.heads) heads")
         }
         do { try text.validate(FieldCheck("text.")) } catch let e as ModelError { throw fail(e.description) }
-        guard text.vocabularySize == Tokenizer.shapes.vocabularySize, text.maxLength == Tokenizer.shapes.maxLength else {
-            throw fail("the text encoder must use the shapes tokenizer (\(Tokenizer.shapes.vocabularySize) ids, \(Tokenizer.shapes.maxLength) tokens)")
+        // Any vocabulary: the shapes tokenizer's or one learned from a folder's training
+        // captions (`Evaluator.init` checks it against the tokenizer it is given).
+        let ids = Tokenizer.specialTokens.count + 1...Tokenizer.specialTokens.count + Tokenizer.maxLearnedWords
+        guard ids.contains(text.vocabularySize) else {
+            throw fail("text.vocabularySize must be in \(ids.lowerBound)…\(ids.upperBound), got \(text.vocabularySize)")
         }
         guard (1...1_000_000_000).contains(iterations) else { throw fail("iterations must be in 1…1000000000, got \(iterations)") }
         guard (2...1050).contains(batchSize) else { throw fail("batch must be 2…1050 distinct scenes, got \(batchSize)") }

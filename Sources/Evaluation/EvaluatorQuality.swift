@@ -12,10 +12,13 @@ import Foundation
 public struct EvaluatorQuality: Codable, Equatable, Sendable {
     /// Attribute name → accuracy in 0…1.
     public var attributeAccuracy: [String: Double]
-    public var allAttributes: Double
+    /// nil for a folder evaluator (it reads no attributes).
+    public var allAttributes: Double?
     public var retrievalTop1: Double
     public var prompts: Int
     public var rendersPerPrompt: Int
+    /// A folder evaluator's: which split of its dataset retrieval was measured on.
+    public var split: String?
 
     /// Philox key of the quality renders: distinct from any training seed's stream by construction
     /// (training renders use the seed itself).
@@ -67,9 +70,46 @@ public struct EvaluatorQuality: Codable, Equatable, Sendable {
                                 retrievalTop1: Double(hits) / n, prompts: p, rendersPerPrompt: renders)
     }
 
+    /// Text→image retrieval top-1 of a folder evaluator over `groups`: set k holds picture k of
+    /// every caption (k < min(`sets`, the fewest pictures of a caption)); for each caption, a hit
+    /// when its own picture is the nearest of the set. Chance is 1/C.
+    public static func measure(_ evaluator: Evaluator, groups: CaptionGroups, split: String, sets: Int = 10) throws -> EvaluatorQuality {
+        let c = groups.captions.count
+        guard c >= 2 else { throw EvaluationError("retrieval needs at least 2 distinct captions in the \(split) split, got \(c)") }
+        let k = min(sets, groups.members.map(\.count).min()!)
+        let texts = evaluator.textEmbeddings(groups.captions)
+        let e = evaluator.config.embeddingWidth
+        var hits = 0
+        for set in 0..<k {
+            let pictures = try evaluator.imageEmbeddings(groups.tensor(groups.members.map { $0[set] }, resolution: evaluator.resolution))
+            hits += Self.hits(texts: texts, pictures: pictures, count: c, width: e)
+        }
+        return EvaluatorQuality(attributeAccuracy: [:], allAttributes: nil, retrievalTop1: Double(hits) / Double(c * k),
+                                prompts: c, rendersPerPrompt: k, split: split)
+    }
+
+    /// Captions q whose own picture (row q) is the nearest of the `count` pictures.
+    static func hits(texts: Tensor, pictures: Tensor, count p: Int, width e: Int, pictureOffset: Int = 0) -> Int {
+        var hits = 0
+        for q in 0..<p {
+            var best = 0, bestScore = -Float.infinity
+            for j in 0..<p {
+                var dot: Float = 0
+                let a = texts.data + q * e, b = pictures.data + (pictureOffset + j) * e
+                for c in 0..<e { dot += a[c] * b[c] }
+                if dot > bestScore { bestScore = dot; best = j }
+            }
+            if best == q { hits += 1 }
+        }
+        return hits
+    }
+
     /// "shape 99.8%, colour 100.0%, …; all five 99.5%; retrieval top-1 97.0% (40 prompts × 10)".
     public var summary: String {
         func pct(_ v: Double) -> String { String(format: "%.1f%%", 100 * v) }
+        guard let allAttributes else {
+            return "text→image retrieval top-1 \(pct(retrievalTop1)) among \(prompts) captions of the \(split ?? "?") split (chance \(pct(1 / Double(max(prompts, 1))))) × \(rendersPerPrompt) picture sets"
+        }
         let parts = SceneAttribute.allCases.map { "\($0) \(pct(attributeAccuracy[$0.description] ?? 0))" }
         return parts.joined(separator: ", ") + "; all five \(pct(allAttributes)); text→image retrieval top-1 \(pct(retrievalTop1))"
             + " (\(prompts) held-out prompts × \(rendersPerPrompt) renders)"

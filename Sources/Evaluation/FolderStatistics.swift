@@ -8,7 +8,7 @@ extension FeatureStatistics {
     /// network.
     public init(folder: URL, evaluator: Evaluator) throws {
         let data = try ImageFolderDataset(directory: folder, resolution: evaluator.resolution, split: .all)
-        var acc = FeatureAccumulator(dimension: evaluator.config.featureWidth, extractor: evaluator.featureExtractor)
+        var acc = FeatureAccumulator(dimension: evaluator.featureWidth, extractor: evaluator.featureExtractor)
         var start = 0
         let n = data.items.count
         while start < n {

@@ -14,21 +14,22 @@ public struct GeneratedSetScores {
     /// The evaluator's features of the pictures [N, D] (row i is picture i), e.g. for `SeedNoise`.
     public let features: Tensor
     public let clip: CLIPScoreResult
-    public let attributeAccuracy: Double
-    public let perAttribute: [String: Double]
+    /// nil when the evaluator reads no attributes (a folder evaluator) or no scenes were given.
+    public let attributeAccuracy: Double?
+    public let perAttribute: [String: Double]?
 
     /// `images` [N, R, R, 3] in [−1, 1]; picture i was drawn for `prompts[i]`, whose scene is
     /// `scenes[i]`. `extractor` names the feature space (it must match the reference's);
     /// `embeddingModel` the CLIP (default: the evaluator's own name for it). `referenceFeatures`
     /// (the rows `reference` was computed from) adds the KID with `kidSubsets` subsets seeded by `kidSeed`.
-    public static func compute(_ evaluator: Evaluator, images: Tensor, prompts: [String], scenes: [SceneLabels],
+    public static func compute(_ evaluator: Evaluator, images: Tensor, prompts: [String], scenes: [SceneLabels]?,
                                reference: FeatureStatistics, extractor: String,
                                embeddingModel: String? = nil, referenceFeatures: Tensor? = nil,
                                kidSubsets: Int = KernelInceptionDistance.defaultSubsets,
                                kidSeed: UInt64 = 0) throws -> GeneratedSetScores {
         let n = images.shape.first ?? 0
-        guard n >= 2, prompts.count == n, scenes.count == n else {
-            throw EvaluationError("scoring needs at least 2 pictures, each with its prompt and scene (\(n) pictures, \(prompts.count) prompts, \(scenes.count) scenes)")
+        guard n >= 2, prompts.count == n, scenes.map({ $0.count == n }) ?? true else {
+            throw EvaluationError("scoring needs at least 2 pictures, each with its prompt and scene (\(n) pictures, \(prompts.count) prompts, \(scenes?.count ?? 0) scenes)")
         }
         let features = try evaluator.features(images)
         let stats = try FeatureStatistics(features: features, extractor: extractor)
@@ -49,6 +50,9 @@ public struct GeneratedSetScores {
         let clip = try CLIPScore.compute(images: try evaluator.imageEmbeddings(images), texts: texts,
                                          embeddingModel: embeddingModel ?? evaluator.embeddingModel)
 
+        guard let scenes, evaluator.readsAttributes else {
+            return GeneratedSetScores(fid: fid, kid: kid, features: features, clip: clip, attributeAccuracy: nil, perAttribute: nil)
+        }
         let predicted = try evaluator.predict(images)
         var all = 0
         var correct = [Int](repeating: 0, count: SceneAttribute.allCases.count)

@@ -19,8 +19,8 @@ enum DatasetSource {
 
     static let artifactKind = "dataset"
 
-    static func resolve(_ value: String, artifacts: ArtifactCatalog) throws -> DatasetSource {
-        func fail(_ s: String) -> JobFailure { .permanent("\(TrainTeacherJob.kind) spec: 'dataset': \(s)") }
+    static func resolve(_ value: String, artifacts: ArtifactCatalog, kind: String = TrainTeacherJob.kind) throws -> DatasetSource {
+        func fail(_ s: String) -> JobFailure { .permanent("\(kind) spec: 'dataset': \(s)") }
         if value == "shapes" { return .shapes }
         if let info = try artifacts.info(value) {
             guard info.kind == artifactKind else {
@@ -42,6 +42,22 @@ enum DatasetSource {
         return .path(value)
     }
 
+    /// Pins the spec's `dataset` (an imported dataset to its sha256, a local path made
+    /// absolute), for every job kind that reads one.
+    static func pin(_ spec: JSON, inputs: [PinnedInput], artifacts: ArtifactCatalog, kind: String) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        guard var o = spec.object, let value = o["dataset"]?.string else { return (spec, inputs) }
+        var inputs = inputs
+        switch try resolve(value, artifacts: artifacts, kind: kind) {
+        case .shapes: break
+        case .artifact:
+            let (sha, input) = try SpecFlag.pinReference(value, key: "dataset", artifacts: artifacts)
+            o["dataset"] = .string(sha)
+            inputs.append(input)
+        case .path(let path): o["dataset"] = .string(path)
+        }
+        return (.object(o), inputs)
+    }
+
     /// Submit-time checks: the source exists, and a folder this machine can see opens with the
     /// job's settings (the same errors the worker would meet hours later, now).
     static func check(_ config: TeacherTrainingConfig, artifacts: ArtifactCatalog) throws {
@@ -52,11 +68,11 @@ enum DatasetSource {
 
     /// The folder to train from on this worker: nil for the shapes world; an imported dataset
     /// is fetched and unpacked into `work`.
-    static func localFolder(_ value: String, ctx: JobContext, work: URL) throws -> URL? {
+    static func localFolder(_ value: String, ctx: JobContext, work: URL, kind: String = TrainTeacherJob.kind) throws -> URL? {
         if value == "shapes" { return nil }
         guard let info = try ctx.artifactInfo(value) else { return URL(fileURLWithPath: value) }
         guard info.kind == artifactKind else {
-            throw JobFailure.permanent("\(TrainTeacherJob.kind): artifact '\(value)' has kind \(info.kind), not \(artifactKind)")
+            throw JobFailure.permanent("\(kind): artifact '\(value)' has kind \(info.kind), not \(artifactKind)")
         }
         let archive = work.appendingPathComponent("dataset.tar"), folder = work.appendingPathComponent("dataset")
         _ = try ctx.getArtifact(info.sha256, to: archive)

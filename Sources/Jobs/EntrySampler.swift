@@ -32,6 +32,11 @@ struct EntrySampler {
     let seeds: Int
     let firstSeed: UInt64
     let totalEntries: Int
+    /// The judge's name and dataset: a model trained on other data is refused, one line.
+    var evaluatorName = "evaluator"
+    var evaluatorDataset = "shapes"
+    /// The held-out fraction of a folder evaluator's seeded split (nil: a split column, or shapes).
+    var evaluatorHeldout: Double? = nil
     private var models: [String: ModelFile] = [:]
     private let began = Clock.now
 
@@ -51,6 +56,21 @@ struct EntrySampler {
         try ctx.getArtifact(info.sha256, to: url)
         let file: ModelFile
         do { file = try ModelFile.load(url) } catch { throw JobFailure.permanent("evaluate: model \(ref): \(error)") }
+        let modelDataset = ModelHeader.datasetSource(file.metadata)
+        guard modelDataset == evaluatorDataset else {
+            throw JobFailure.permanent("evaluate: " + ModelHeader.datasetMismatch(evaluator: evaluatorName, evaluatorDataset: evaluatorDataset,
+                                                                                   model: info.name, modelDataset: modelDataset))
+        }
+        // A teacher that held out another fraction trained on some of the judge's held-out
+        // pictures (or the judge on some of its): the report would flatter it.
+        if let h = evaluatorHeldout, file.kind == TeacherTrainer.teacherKind, let json = file.metadata["training"],
+           let training = try? TeacherTrainingConfig.decode(json: json, source: info.name, field: "training") {
+            let own = training.heldout ?? ImageFolderDataset.defaultHeldout
+            guard abs(own - h) < 1e-9 else {
+                throw JobFailure.permanent(String(format: "evaluate: teacher '%@' held out %g %% of the dataset, evaluator '%@' %g %%: the held-out prompts would not be the ones it never saw (train the evaluator with --heldout %g)",
+                                                  info.name, 100 * own, evaluatorName, 100 * h, own))
+            }
+        }
         guard file.model.resolution == resolution else {
             throw JobFailure.permanent("evaluate: model \(ref) draws \(file.model.resolution)×\(file.model.resolution) pictures; the evaluator reads \(resolution)×\(resolution) (train one with --resolution \(file.model.resolution))")
         }

@@ -30,6 +30,26 @@ public struct ModelHeader: Equatable, Sendable {
     /// The teacher a student was distilled from (sha256), if recorded.
     public var teacherSHA: String? { metadata["teacher_sha"] }
 
+    /// The dataset a file was trained on, as its producer recorded it ("shapes", a dataset
+    /// artifact's sha256, or a folder path): an evaluator's `dataset`, a teacher's training
+    /// config's, a student's distillation config's (its teacher's). Files that predate the
+    /// record were all trained on the shapes world.
+    public var datasetSource: String { Self.datasetSource(metadata) }
+
+    public static func datasetSource(_ metadata: [String: String]) -> String {
+        if metadata["kind"] == "evaluator" { return metadata["dataset"] ?? "shapes" }
+        for key in ["training", "distillation"] {
+            if let text = metadata[key], let json = try? JSON.parse(text), let d = json["dataset"]?.string, !d.isEmpty { return d }
+        }
+        return "shapes"
+    }
+
+    /// The one line `evaluate` refuses a mismatched judge with.
+    static func datasetMismatch(evaluator: String, evaluatorDataset: String, model: String, modelDataset: String) -> String {
+        func show(_ d: String) -> String { d.count == 64 && d.allSatisfy(\.isHexDigit) ? "dataset \(d.prefix(12))" : d == "shapes" ? "the shapes world" : d }
+        return "evaluator '\(evaluator)' was trained on \(show(evaluatorDataset)) but model '\(model)' on \(show(modelDataset)): train an evaluator on the models' dataset (mscm-ctl submit train-evaluator --dataset …)"
+    }
+
     /// Header bytes beyond this are not a model header (SafeTensors' own limit is the same order).
     static let maxHeaderBytes = 100 << 20
 

@@ -12,6 +12,11 @@ public enum PromptVocabularyCheck {
     /// Warning lines for a (pinned) `evaluate` spec; empty when every word is known, and when
     /// the prompts or models cannot be read here (the job's own validation reports those).
     public static func warnings(evaluateSpec spec: JSON, store: ArtifactStore) -> [String] {
+        // An evaluator trained on an image folder draws its prompts from that dataset's split,
+        // whose words the models learned from the same training captions: the shapes-world
+        // lists below are not its prompts.
+        if let ref = spec["evaluator"]?.string, let info = try? store.info(ref), let header = try? store.modelHeader(info),
+           header.datasetSource != "shapes" { return [] }
         guard let prompts = try? EvaluateJob.prompts(spec["prompts"]?.string ?? "heldout") else { return [] }
         var models: [(name: String, tokenizer: Tokenizer)] = []
         for text in spec["entries"]?.array?.compactMap(\.string) ?? [] {

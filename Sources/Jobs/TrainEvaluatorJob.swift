@@ -1,18 +1,29 @@
+import Datasets
 import Evaluation
 import Foundation
+import Models
 
 /// `train-evaluator`: trains the judge of the evaluate job — the attribute classifier whose
 /// penultimate layer is the FID feature space, and the shapes-world CLIP for CLIP scores
 /// (`EvaluatorTrainer`) — measures its quality on fresh renders of the held-out prompts and
 /// stores it as an `evaluator` artifact.
 ///
+/// With `--dataset` other than shapes (an imported dataset, pinned to its sha256 at submit, or a
+/// folder path, as for `train-teacher`) it trains a folder evaluator on the dataset's training
+/// split: the CLIP alone, over a vocabulary learned from the training captions; its image
+/// tower's features are the FID/KID space (see `Evaluator`).
+///
 /// The run is short (about two minutes by default), so it keeps no checkpoints: a rescued
 /// attempt starts again from iteration 0 and, every draw being a pure function of the seed,
 /// ends with the same evaluator.
 public struct TrainEvaluatorJob: JobHandler {
     public static let kind = "train-evaluator"
-    public static let summary = "train the evaluator (attribute classifier for FID + shapes-world CLIP); output: an evaluator artifact"
+    public static let summary = "train the evaluator on a dataset (shapes: attribute classifier for FID + CLIP; a folder: CLIP, FID in its image tower); output: an evaluator artifact"
     public static let flags: [SpecFlag] = [
+        SpecFlag("dataset", .string, default: "shapes",
+                 help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see"),
+        SpecFlag("heldout", .double(0...0.99), help: "image folders: fraction held out when the metadata has no split column (default 0.05, as train-teacher)"),
+        SpecFlag("min-word-count", .int(1...1_000_000), help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)"),
         SpecFlag("resolution", .int(16...32), default: 16, help: "picture size the evaluator reads: 16 or 32 (the models' resolution)"),
         SpecFlag("iterations", .int(1...1_000_000), default: .int(EvaluatorConfig().iterations), help: "training iterations"),
         SpecFlag("batch", .int(2...1050), default: .int(EvaluatorConfig().batchSize), help: "distinct scenes per batch"),
@@ -25,6 +36,28 @@ public struct TrainEvaluatorJob: JobHandler {
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
         do { try config(spec).validate() } catch { throw JobFailure.permanent("\(kind) spec: \(error)") }
+        let dataset = spec["dataset"]?.string ?? "shapes"
+        switch try DatasetSource.resolve(dataset, artifacts: artifacts, kind: kind) {
+        case .shapes:
+            if spec["heldout"] != nil || spec["min_word_count"] != nil {
+                throw JobFailure.permanent("\(kind) spec: 'heldout' and 'min_word_count' apply to image-folder datasets, not the shapes world")
+            }
+        case .path(let path) where artifacts.checksOutputNames && FileManager.default.fileExists(atPath: path):
+            // A folder this machine sees is opened now, as train-teacher does: the worker's
+            // errors (a bad line, a corrupt PNG, an empty split) at submit, not minutes later.
+            do {
+                _ = try ImageFolderDataset(directory: URL(fileURLWithPath: path), resolution: config(spec).resolution, split: .train,
+                                           heldout: spec["heldout"]?.double ?? ImageFolderDataset.defaultHeldout)
+            } catch { throw JobFailure.permanent("\(kind) spec: 'dataset': \(error)") }
+        default: break
+        }
+    }
+
+    /// Pins an imported dataset to its sha256, as train-teacher does: the evaluator records it,
+    /// and evaluate compares it with the dataset the models record.
+    public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        let (pinned, inputs) = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
+        return try DatasetSource.pin(pinned, inputs: inputs, artifacts: artifacts, kind: kind)
     }
 
     static func config(_ spec: JSON) -> EvaluatorConfig {
@@ -38,25 +71,58 @@ public struct TrainEvaluatorJob: JobHandler {
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
-        let config = Self.config(ctx.spec)
-        let trainer = try EvaluatorTrainer(config: config)
-        ctx.log("training the evaluator (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(config.batchSize) scenes")
-        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: 0)
+        var config = Self.config(ctx.spec)
+        let work = try TemporaryDirectory(prefix: "train-evaluator-\(ctx.id)")
+        let source = ctx.spec["dataset"]?.string ?? "shapes"
+        let trainer: EvaluatorTrainer
+        var qualityGroups: (groups: CaptionGroups, split: String)? = nil
+        if let folder = try DatasetSource.localFolder(source, ctx: ctx, work: work.url, kind: Self.kind) {
+            let heldout = ctx.spec["heldout"]?.double ?? ImageFolderDataset.defaultHeldout
+            let train: ImageFolderDataset, held: ImageFolderDataset?
+            do {
+                train = try ImageFolderDataset(directory: folder, resolution: config.resolution, seed: config.seed, split: .train, heldout: heldout)
+                held = train.heldoutSplit.heldoutCount == 0 ? nil
+                    : try ImageFolderDataset(directory: folder, resolution: config.resolution, seed: config.seed, split: .heldout, heldout: heldout)
+            } catch { throw JobFailure.permanent("\(Self.kind): \(error)") }
+            let (tokenizer, vocabulary) = Tokenizer.learn(from: train.items.map(\.caption),
+                                                          minCount: ctx.spec["min_word_count"]?.int ?? Tokenizer.defaultMinWordCount,
+                                                          maxLength: config.text.maxLength)
+            config.text.vocabularySize = tokenizer.vocabularySize
+            let name = try ctx.artifactInfo(source)?.name ?? URL(fileURLWithPath: source).lastPathComponent
+            let dataset = EvaluatorDataset(source: source, name: name, heldout: heldout)
+            let groups = CaptionGroups(train.items)
+            do { trainer = try EvaluatorTrainer(config: config, folder: groups, tokenizer: tokenizer, dataset: dataset) } catch {
+                throw JobFailure.permanent("\(Self.kind): \(error)")
+            }
+            ctx.log("data: \(train.items.count) training pictures of \(groups.captions.count) captions, \(train.heldoutSplit.heldoutCount) held out (\(train.heldoutSplit.source))")
+            ctx.log(vocabulary.line)
+            // Retrieval on pictures training never saw when the held-out split has captions to
+            // choose among; else on the training split (said so in the quality line).
+            let heldGroups = held.map { CaptionGroups($0.items) }
+            qualityGroups = heldGroups.map { $0.captions.count >= 2 } == true ? (heldGroups!, "held-out") : (groups, "training")
+        } else {
+            trainer = try EvaluatorTrainer(config: config)
+        }
+        // A folder batch holds each caption at most once: min(B, C) pairs.
+        let batch = trainer.folder.map { min(config.batchSize, $0.captions.count) } ?? config.batchSize
+        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(batch) \(qualityGroups == nil ? "scenes" : "distinct captions")")
+        var meter = ProgressMeter(total: config.iterations, batch: batch, start: 0)
         var last: EvaluatorTrainer.StepResult?
         while trainer.iteration < config.iterations {
             try ctx.checkCancelled()
             let r = try trainer.step()
             last = r
-            let p = meter.record(iteration: trainer.iteration, loss: Double(r.classifierLoss))
+            // A folder evaluator has no classifier: its progress loss is the contrastive one.
+            let p = meter.record(iteration: trainer.iteration, loss: Double(r.classifierLoss.isNaN ? r.clipLoss : r.classifierLoss))
             ctx.progress(iteration: trainer.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
                          eta: p.etaSeconds, extra: ["unit": "images/s", "clip_loss": .double(Double(r.clipLoss)),
                                                     "clip_batch_accuracy": .double(r.clipAccuracy)])
         }
-        ctx.log("measuring quality on fresh renders of the held-out prompts")
-        let quality = try trainer.measureQuality()
+        ctx.log(qualityGroups == nil ? "measuring quality on fresh renders of the held-out prompts"
+                                      : "measuring text→image retrieval on the \(qualityGroups!.split) split")
+        let quality = try trainer.measureQuality(groups: qualityGroups?.groups, split: qualityGroups?.split ?? "held-out")
         ctx.log("evaluator quality: \(quality.summary)")
 
-        let work = try TemporaryDirectory(prefix: "train-evaluator-\(ctx.id)")
         let file = work.url.appendingPathComponent("evaluator.safetensors")
         try EvaluatorFile.write(trainer.evaluator, to: file)
         let name = ctx.spec["name"]?.string ?? "evaluator-\(ctx.id)"
@@ -65,11 +131,12 @@ public struct TrainEvaluatorJob: JobHandler {
         var accuracy: [String: JSON] = [:]
         for (k, v) in quality.attributeAccuracy { accuracy[k] = .double(v) }
         return ["evaluator": .string(sha), "name": .string(name), "iterations": .int(trainer.iteration),
-                "final_classifier_loss": .double(Double(last?.classifierLoss ?? .nan)),
+                "dataset": .string(trainer.evaluator.dataset.source), "dataset_name": .string(trainer.evaluator.dataset.name),
+                "final_classifier_loss": last.map { $0.classifierLoss.isNaN ? .null : .double(Double($0.classifierLoss)) } ?? .null,
                 "final_clip_loss": .double(Double(last?.clipLoss ?? .nan)),
                 "feature_extractor": .string(trainer.evaluator.featureExtractor),
                 "embedding_model": .string(trainer.evaluator.embeddingModel),
-                "attribute_accuracy": .object(accuracy), "all_attributes_accuracy": .double(quality.allAttributes),
+                "attribute_accuracy": .object(accuracy), "all_attributes_accuracy": quality.allAttributes.map { .double($0) } ?? .null,
                 "retrieval_top1": .double(quality.retrievalTop1)]
     }
 }

@@ -46,17 +46,8 @@ public struct TrainTeacherJob: JobHandler {
     /// Pins an imported dataset to its sha256 (like every artifact a job reads) and makes a
     /// local path absolute.
     public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
-        var (pinned, inputs) = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
-        guard var o = pinned.object, let value = o["dataset"]?.string else { return (pinned, inputs) }
-        switch try DatasetSource.resolve(value, artifacts: artifacts) {
-        case .shapes: break
-        case .artifact:
-            let (sha, input) = try SpecFlag.pinReference(value, key: "dataset", artifacts: artifacts)
-            o["dataset"] = .string(sha)
-            inputs.append(input)
-        case .path(let path): o["dataset"] = .string(path)
-        }
-        return (.object(o), inputs)
+        let (pinned, inputs) = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
+        return try DatasetSource.pin(pinned, inputs: inputs, artifacts: artifacts, kind: kind)
     }
 
     /// The job spec as the Models module's training spec (same keys but `name`).

@@ -53,6 +53,11 @@ struct TrainingValidation {
         do { evaluator = try EvaluatorFile.load(file) } catch {
             throw JobFailure.permanent("validation evaluator \(ref): \(error)")
         }
+        // Validation draws shapes-world prompts against shapes-world renders; a folder
+        // evaluator's references would be its dataset's pictures (not wired here yet).
+        guard evaluator.dataset.isShapes else {
+            throw JobFailure.permanent("validation evaluator \(info.name) was trained on dataset \(evaluator.dataset.description); validation during training judges with a shapes-world evaluator only (use evaluate for a folder's models)")
+        }
         guard evaluator.resolution == resolution else {
             throw JobFailure.permanent("validation evaluator \(info.name) judges \(evaluator.resolution)×\(evaluator.resolution) pictures; this model draws \(resolution)×\(resolution)")
         }
@@ -88,8 +93,8 @@ struct TrainingValidation {
         let scores = try GeneratedSetScores.compute(evaluator, images: images, prompts: Array(0..<seeds).flatMap { _ in prompts },
                                                     scenes: rows, reference: reference, extractor: extractor,
                                                     referenceFeatures: referenceFeatures, kidSubsets: 20, kidSeed: 0)
-        var figures: [String: JSON] = ["val_fid": .double(scores.fid.distance), "val_clip": .double(scores.clip.score),
-                                       "val_attributes": .double(scores.attributeAccuracy)]
+        var figures: [String: JSON] = ["val_fid": .double(scores.fid.distance), "val_clip": .double(scores.clip.score)]
+        if let a = scores.attributeAccuracy { figures["val_attributes"] = .double(a) }
         if let kid = scores.kid { figures["val_kid"] = .double(kid.mean) }
         ctx.record(iteration: iteration, figures: figures)
         let kid = scores.kid?.mean ?? scores.fid.distance

@@ -24,14 +24,14 @@ final class GeneratedSetScoresTests: XCTestCase {
         let bad = try GeneratedSetScores.compute(evaluator, images: wrong, prompts: prompts, scenes: rows, reference: reference, extractor: name)
         XCTAssertLessThan(good.fid.distance, bad.fid.distance)
         XCTAssertGreaterThan(good.clip.score, bad.clip.score)
-        XCTAssertGreaterThan(good.attributeAccuracy, bad.attributeAccuracy)
-        XCTAssertGreaterThan(good.perAttribute["background"]!, bad.perAttribute["background"]! + 0.5)
-        XCTAssertGreaterThan(good.perAttribute["colour"]!, bad.perAttribute["colour"]! + 0.3)
+        XCTAssertGreaterThan(good.attributeAccuracy!, bad.attributeAccuracy!)
+        XCTAssertGreaterThan(good.perAttribute!["background"]!, bad.perAttribute!["background"]! + 0.5)
+        XCTAssertGreaterThan(good.perAttribute!["colour"]!, bad.perAttribute!["colour"]! + 0.3)
         XCTAssertEqual(good.fid.countA, 80)
         XCTAssertEqual(good.fid.countB, 160)
-        XCTAssertEqual(good.perAttribute.count, 5)
+        XCTAssertEqual(good.perAttribute!.count, 5)
         // Attribute accuracy is "all five right", so it cannot exceed any single attribute's.
-        XCTAssertLessThanOrEqual(good.attributeAccuracy, good.perAttribute.values.min()!)
+        XCTAssertLessThanOrEqual(good.attributeAccuracy!, good.perAttribute!.values.min()!)
     }
 
     /// KID beside FID in the same feature space, as the evaluate job would wire it: right scenes
