@@ -11,7 +11,9 @@ let statusCommand = Command(
     flags: [.bool("json", "print the whole job row as JSON")]
 ) { flags in
     let id = try jobID(flags, "status")
-    guard let j = try JobStore(database()).get(id) else { throw UsageError("mscm-ctl status: no job \(id)") }
+    // One connection for the job, its dependencies and the workers that might serve it.
+    let db = try database()
+    guard let j = try JobStore(db).get(id) else { throw UsageError("mscm-ctl status: no job \(id)") }
     if flags.bool("json") { printJSON(j.json); return }
     let t = now()
     var lines = ["job \(j.id)  \(j.kind)  \(j.state.rawValue)\(j.cancelRequested && !j.state.isFinal ? " (cancel requested)" : "")",
@@ -27,11 +29,11 @@ let statusCommand = Command(
         }
     }
     if !j.dependsOn.isEmpty {
-        let store = try JobStore(database())
+        let store = JobStore(db)
         let deps = try j.dependsOn.map { d in "\(d) (\(try store.get(d)?.state.rawValue ?? "pruned"))" }
         lines.append("  after job\(deps.count > 1 ? "s" : "") \(deps.joined(separator: ", "))")
     }
-    if j.state == .queued, try !WorkerStore(database()).isServed(queue: j.queue, kind: j.kind) {
+    if j.state == .queued, try !WorkerStore(db).isServed(queue: j.queue, kind: j.kind) {
         lines.append("  no live worker takes \(j.kind) jobs from queue \(j.queue) (see mscm-ctl workers)")
     }
     if let u = j.uniqueKey { lines.append("  unique key \(u)") }

@@ -57,8 +57,8 @@ let submitCommand = Command(
     for d in job.dependsOn {
         switch try JobStore(db).get(d)?.state {
         case nil: throw UsageError("\(command): --after \(d): there is no job \(d)")
-        case .failed?, .cancelled?:
-            throw UsageError("\(command): --after \(d): job \(d) did not succeed (\(try JobStore(db).get(d)!.state.rawValue)); retry it first")
+        case let s? where s == .failed || s == .cancelled:
+            throw UsageError("\(command): --after \(d): job \(d) did not succeed (\(s.rawValue)); retry it first")
         default: break
         }
     }

@@ -43,3 +43,19 @@ final class FleetCtlTests: ScratchTestCase {
         XCTAssertTrue(try ctl("workers").out.hasPrefix("no live workers"))
     }
 }
+
+/// The worker's own flags and its internal child entry point: a wrong value is one line and
+/// exit 2, never a trap.
+final class WorkerFlagTests: ScratchTestCase {
+    func testBadWorkerFlagsAreOneLine() throws {
+        for (args, fragment) in [(["--isolation", "fork"], "--isolation must be process or thread, got 'fork'"),
+                                 (["--max-rescues", "0"], "--max-rescues must be in 1…100, got 0"),
+                                 (["--run-job", "x"], "--run-job ID --attempt N --owner NAME --outcome FILE")] {
+            let p = try spawnWorker(args)
+            XCTAssertTrue(waitForExit(p, timeout: 10), workerOutput)
+            XCTAssertEqual(p.terminationStatus, 2, "\(args): \(workerOutput)")
+            XCTAssertTrue(workerOutput.contains(fragment), "\(args): \(workerOutput)")
+        }
+        XCTAssertFalse(workerOutput.contains("Fatal error"), workerOutput)
+    }
+}
