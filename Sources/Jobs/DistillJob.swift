@@ -24,7 +24,11 @@ public struct DistillJob: JobHandler {
         SpecFlag("huber", .double(0...1000), default: 1e-4, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
         SpecFlag("iterations", .int(1...10_000_000), default: 300, help: "distillation iterations"),
         SpecFlag("batch", .int(1...4096), default: 32, help: "batch size"),
-        SpecFlag("lr", .double(1e-9...1), default: 2e-4, help: "peak AdamW learning rate (cosine decay to a tenth)"),
+        SpecFlag("lr", .double(1e-9...1), default: 2e-4, help: "peak AdamW learning rate (cosine decay to --final-lr)"),
+        SpecFlag("final-lr", .double(0...1), help: "learning rate at the end of the cosine decay (default: a tenth of --lr; = --lr for a constant rate)"),
+        SpecFlag("warmup", .int(0...1_000_000), help: "linear learning-rate warm-up iterations (default 20)"),
+        SpecFlag("ema", .double(0...1), help: "EMA decay of the saved student weights (default 0.99; 0 saves the last weights)"),
+        SpecFlag("huber-reduction", .choice(["per-example", "per-element"]), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of the data stream and every §5 draw"),
         SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
         SpecFlag("checkpoint-every", .int(0...10_000_000), default: 50, help: "iterations between checkpoints (0: only when stopped)"),
@@ -69,6 +73,10 @@ public struct DistillJob: JobHandler {
             if let n = spec["iterations"]?.int { c.iterations = n }
             if let b = spec["batch"]?.int { c.batchSize = b }
             if let lr = spec["lr"]?.double { c.learningRate = Float(lr); c.finalLearningRate = Float(lr) / 10 }
+            if let lr = spec["final_lr"]?.double { c.finalLearningRate = Float(lr) }
+            if let n = spec["warmup"]?.int { c.warmupSteps = n }
+            if let decay = spec["ema"]?.double { c.emaDecay = Float(decay) }
+            if let r = spec["huber_reduction"]?.string { c.huberReduction = r == "per-element" ? .perElement : .perExample }
             if let seed = spec["seed"]?.int { c.seed = UInt64(seed) }
             if let m = spec["mode"]?.string { c.mode = DistillationMode(rawValue: m) ?? c.mode }
             if let every = spec["checkpoint_every"]?.int { c.checkpointEvery = every }

@@ -82,6 +82,17 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertNoThrow(try DistillJob.validate(spec: with(["anneal": "64:1280:100"]), artifacts: artifacts))
         XCTAssertEqual(try DistillJob.config(with(["guidance_range": "0:4", "guidance": 3])).guidanceRange,
                        GuidanceRange(lower: 0, upper: 4))
+        // The recipe flags of the ablation reach the config; the defaults stay when they are absent.
+        let recipe = try DistillJob.config(with(["lr": 1e-3, "final_lr": 1e-3, "warmup": 5, "ema": 0.9, "huber_reduction": "per-element"]))
+        XCTAssertEqual([recipe.learningRate, recipe.finalLearningRate, recipe.emaDecay], [1e-3, 1e-3, 0.9])
+        XCTAssertEqual(recipe.warmupSteps, 5)
+        XCTAssertEqual(recipe.huberReduction, .perElement)
+        let plain = try DistillJob.config(with(["lr": 1e-3]))
+        XCTAssertEqual(plain.finalLearningRate, 1e-3 / 10)
+        XCTAssertEqual(plain.emaDecay, DistillationConfig(studentSteps: 1).emaDecay)
+        XCTAssertEqual(plain.huberReduction, .perExample)
+        XCTAssertThrowsError(try DistillJob.validate(spec: with(["huber_reduction": "mean"]), artifacts: artifacts))
+        XCTAssertThrowsError(try DistillJob.validate(spec: with(["ema": 1.5]), artifacts: artifacts))
 
         // The same through mscm-ctl: one line on stderr, status 1 or 2, no job row.
         let r1 = try ctl("submit", "distill", "--teacher", "teacher-tiny", "--steps", "8", "--teacher-steps", "256", "--anneal", "64:1280:10")
