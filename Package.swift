@@ -14,16 +14,19 @@ let cpuFlags: Set<String> = Set(flagLine.split(separator: " ").map { String($0) 
 let vectorFlags = cpuFlags.isSuperset(of: ["avx2", "fma"]) ? ["-target-cpu", "haswell", "-DMSCM_FMA"] : []
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + vectorFlags, .when(configuration: .release))]
 
-// One test target per module, mirroring Sources/.
+// One test target per module, mirroring Sources/; each lists exactly what its files import.
 let testTargets: [(String, [Target.Dependency])] = [
+    ("FormatsTests", ["Formats", "FuzzSupport"]),
+    ("CommandLineKitTests", ["CommandLineKit"]),
     ("TensorsTests", ["Tensors"]),
     ("NeuralNetTests", ["NeuralNet", "Tensors", "FuzzSupport"]),
-    ("DiffusionTests", ["Diffusion", "NeuralNet", "Tensors"]),
+    ("DiffusionTests", ["Diffusion", "Tensors"]),
+    ("ToyDiffusionTests", ["ToyDiffusion", "Diffusion", "NeuralNet", "Tensors"]),
     ("DatasetsTests", ["Datasets", "Tensors", "FuzzSupport"]),
     ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets", "FuzzSupport"]),
-    ("EvaluationTests", ["Evaluation", "Tensors", "NeuralNet", "Models", "Datasets", "FuzzSupport"]),
-    ("JobQueueTests", ["JobQueue", "FuzzSupport"]),
-    ("JobsTests", ["Jobs", "JobQueue", "Models", "NeuralNet"]),
+    ("EvaluationTests", ["Evaluation", "Formats", "Tensors", "NeuralNet", "Models", "Datasets", "FuzzSupport"]),
+    ("JobQueueTests", ["JobQueue", "Formats", "FuzzSupport"]),
+    ("JobsTests", ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Models", "NeuralNet", "FuzzSupport"]),
 ]
 
 let package = Package(
@@ -42,18 +45,27 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
 
-        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: fast),
-        .target(name: "NeuralNet", dependencies: ["Tensors"], swiftSettings: fast),
-        .target(name: "Diffusion", dependencies: ["Tensors", "NeuralNet"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG"], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Datasets"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Models", "Datasets"], swiftSettings: fast),
-        .target(name: "JobQueue", dependencies: ["CLibPQ"]),
-        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Evaluation"], swiftSettings: fast),
+        // The module graph points one way (README "Architecture"); each target lists exactly
+        // the modules its files import.
+        // Files, text and numbers people read: JSON, atomic files, hashes, archives, SVG. Foundation only.
+        .target(name: "Formats"),
+        // Flags, help and one-line usage errors for the three executables.
+        .target(name: "CommandLineKit", dependencies: ["Formats"]),
 
-        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue"]),
-        .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue"]),
-        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Tensors", "NeuralNet", "Models", "Diffusion", "Evaluation"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "NeuralNet", dependencies: ["Tensors", "Formats"], swiftSettings: fast),
+        .target(name: "Diffusion", dependencies: ["Tensors"], swiftSettings: fast),
+        // The one-dimensional mixture world of Figure 1: a small velocity network and its distillation.
+        .target(name: "ToyDiffusion", dependencies: ["Tensors", "NeuralNet", "Diffusion"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG", "Formats"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Datasets", "Formats"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Formats"], swiftSettings: fast),
+        .target(name: "JobQueue", dependencies: ["CLibPQ", "Formats"]),
+        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Evaluation", "Formats", "CommandLineKit"], swiftSettings: fast),
+
+        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Diffusion", "ToyDiffusion", "Datasets", "Models", "Evaluation"]),
+        .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats"]),
+        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Models", "Diffusion", "Datasets", "Evaluation"], swiftSettings: fast),
         // The seeded mutation fuzzer the readers' fuzz tests share (ops/fuzz runs them long).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 

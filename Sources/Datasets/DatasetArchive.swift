@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// An image folder as one file, for the artifact store (`mscm-ctl dataset import`): an
@@ -32,36 +33,26 @@ public enum DatasetArchive {
             lines += String(decoding: data, as: UTF8.self) + "\n"
             if seen.insert(r.fileName).inserted { files.append(r.fileName) }
         }
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        guard FileManager.default.createFile(atPath: temp.path, contents: nil), let out = FileHandle(forWritingAtPath: temp.path) else {
-            throw DatasetError("cannot write \(temp.path)")
-        }
         var bytes = 0
         do {
-            defer { try? out.close() }
-            func entry(_ name: String, _ data: Data) throws {
-                let header = try Self.header(name: name, size: data.count)
-                let pad = (512 - data.count % 512) % 512
-                try out.write(contentsOf: header + data + Data(count: pad))
-                bytes += header.count + data.count + pad
-            }
-            try entry(ImageFolderDataset.metadataName, Data(lines.utf8))
-            for f in files {
-                guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(f).path) else {
-                    throw DatasetError("\(directory.appendingPathComponent(f).path): cannot be read")
+            try AtomicFile.write(to: url) { put in
+                func entry(_ name: String, _ data: Data) throws {
+                    let header = try Self.header(name: name, size: data.count)
+                    let pad = (512 - data.count % 512) % 512
+                    try (header + data + Data(count: pad)).withUnsafeBytes(put)
+                    bytes += header.count + data.count + pad
                 }
-                try entry(f, data)
+                try entry(ImageFolderDataset.metadataName, Data(lines.utf8))
+                for f in files {
+                    guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(f).path) else {
+                        throw DatasetError("\(directory.appendingPathComponent(f).path): cannot be read")
+                    }
+                    try entry(f, data)
+                }
+                try Data(count: 1024).withUnsafeBytes(put)
+                bytes += 1024
             }
-            try out.write(contentsOf: Data(count: 1024))
-            bytes += 1024
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw error
-        }
-        guard rename(temp.path, url.path) == 0 else {
-            try? FileManager.default.removeItem(at: temp)
-            throw DatasetError("cannot move \(temp.path) to \(url.path) (\(String(cString: strerror(errno))))")
-        }
+        } catch let e as FileError { throw DatasetError(e.description) }
         return Summary(records: all.records.count, files: files.count, heldout: all.records.contains { $0.split != nil } ? all.heldoutSplit.heldoutCount : nil, bytes: bytes)
     }
 

@@ -1,2 +1,1 @@
 // Datasets: PNG codec, the synthetic shapes world and image-folder datasets.
-@_exported import Tensors

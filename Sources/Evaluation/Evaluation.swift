@@ -1,2 +1,1 @@
 // Evaluation: evaluator networks, Fréchet distance, CLIP score, grids and reports.
-@_exported import Tensors

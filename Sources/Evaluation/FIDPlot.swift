@@ -20,7 +20,7 @@ extension LinePlot {
                 continue
             }
             if byKind[m.kind] == nil { order.append(m.kind) }
-            let label = "\(m.model): \(m.steps) steps, FID \(Markup.number(fid))" + (m.sampleCount.map { " (n = \($0))" } ?? "")
+            let label = "\(m.model): \(m.steps) steps, FID \(NumberText.significant(fid))" + (m.sampleCount.map { " (n = \($0))" } ?? "")
             byKind[m.kind, default: []].append(Point(x: Double(m.steps), y: fid, label: label))
         }
         let extractors = Set(scored.compactMap(\.featureExtractor)).sorted()

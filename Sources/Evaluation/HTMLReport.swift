@@ -122,8 +122,8 @@ public struct HTMLReport {
         // value differs between rows; otherwise the sentence above the table says it once.
         let columns: [(String, Bool, (EvaluationMetrics) -> String, Bool)] = [
             ("model", true, { $0.model }, false), ("family", true, { $0.kind }, false), ("sampler", true, { $0.sampler }, false),
-            ("steps", false, { String($0.steps) }, false), ("guidance", false, { Markup.number($0.guidance) }, false),
-            ("NFE / image", false, { $0.nfePerImage.map { Markup.number($0) } ?? "—" }, false),
+            ("steps", false, { String($0.steps) }, false), ("guidance", false, { NumberText.significant($0.guidance) }, false),
+            ("NFE / image", false, { $0.nfePerImage.map { NumberText.significant($0) } ?? "—" }, false),
             ("FID", false, { num($0.fid, "%.2f") + ($0.fidSeedStd.map { String(format: " (seed σ %.1f)", $0) } ?? "") }, false),
             ("KID (mean ± σ over subsets)", false, { m in m.kid.map { String(format: "%.4f ± %.4f", $0, m.kidStd ?? 0) } ?? "—" }, false),
             ("feature extractor", true, { $0.featureExtractor ?? "—" }, true),

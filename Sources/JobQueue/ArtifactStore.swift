@@ -319,20 +319,8 @@ public struct ArtifactStore: ArtifactCatalog {
     @discardableResult
     public func export(_ ref: String, to url: URL) throws -> ArtifactInfo {
         let info = try require(ref)
-        let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil), let h = FileHandle(forWritingAtPath: tmp.path) else {
-            throw ArtifactError("cannot write in \(dir.path)")
-        }
-        do {
-            try read(info.sha256) { try h.write(contentsOf: $0) }
-            try h.close()
-            guard rename(tmp.path, url.path) == 0 else { throw ArtifactError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-        } catch {
-            try? h.close()
-            try? FileManager.default.removeItem(at: tmp)
-            throw error
-        }
+        do { try AtomicFile.write(to: url) { put in try read(info.sha256) { try $0.withUnsafeBytes(put) } } }
+        catch let e as FileError { throw ArtifactError(e.description) }
         return info
     }
 

@@ -181,8 +181,7 @@ public enum JobProcess {
 
     static func write(_ r: (AttemptOutcome, JSON?), to path: String) -> Int32 {
         let data = Data(encode(r.0, progress: r.1).serialized.utf8)
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, path) == 0 else {
+        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
             FileHandle.standardError.write(Data("cannot write the outcome to \(path)\n".utf8))
             return 1
         }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// One entry of a job kind's flag table: `--name VALUE` on `mscm-ctl submit <kind>` sets spec
@@ -44,87 +45,18 @@ public struct SpecFlag {
         self.help = help
     }
 
-    var rangeText: String {
+    public var rangeText: String {
         switch value {
         case .int(let r), .ints(let r): return "\(r.lowerBound)…\(r.upperBound)"
-        case .double(let r), .doubles(let r): return "\(SpecFlag.number(r.lowerBound))…\(SpecFlag.number(r.upperBound))"
+        case .double(let r), .doubles(let r): return "\(NumberText.plain(r.lowerBound))…\(NumberText.plain(r.upperBound))"
         case .choice(let c): return c.joined(separator: "|")
         default: return ""
         }
     }
 
-    static func number(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" }
-
-    /// The command-line flag, with range and default in its help.
-    public var flagSpec: FlagSpec {
-        var h = help
-        if !rangeText.isEmpty { h += " (\(rangeText))" }
-        if let d = defaultValue { h += " [default \(d.string ?? d.serialized)]" }
-        if required { h += " [required]" }
-        switch value {
-        case .bool: return .bool(name, h)
-        case .int, .ints: return .value(name, "N", h)
-        case .double, .doubles: return .value(name, "X", h)
-        case .artifact: return .value(name, "ARTIFACT", h)
-        default: return .value(name, "VALUE", h)
-        }
-    }
-
-    // MARK: flags → spec
-
-    /// Builds a spec from parsed flags: each flag parsed by its type and checked against its
-    /// range (one-line errors naming the flag), defaults filled in, required flags demanded.
-    public static func spec(from flags: Flags, table: [SpecFlag], command: String) throws -> JSON {
-        var o: [String: JSON] = [:]
-        for f in table {
-            guard let raw = flags.string(f.name) else {
-                if let d = f.defaultValue { o[f.key] = d }
-                else if f.required { throw UsageError("\(command): --\(f.name) is required") }
-                continue
-            }
-            o[f.key] = try f.parse(raw, flags: flags, command: command)
-        }
-        return .object(o)
-    }
-
-    func parse(_ raw: String, flags: Flags, command: String) throws -> JSON {
-        func bad(_ what: String) -> UsageError { UsageError("\(command): --\(name) \(what), got '\(raw)'") }
-        func list<T>(_ item: (String) -> T?) throws -> [T] {
-            let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            return try parts.map { p in
-                guard !p.isEmpty, let v = item(p) else { throw bad("must be a comma-separated list") }
-                return v
-            }
-        }
-        switch value {
-        case .int(let r): return .int(try flags.int(name, range: r)!)
-        case .double(let r): return .double(try flags.double(name, range: r)!)
-        case .bool: return .bool(true)
-        case .string, .artifact:
-            guard !raw.isEmpty else { throw bad("must not be empty") }
-            return .string(raw)
-        case .outputName(let prefix):
-            if let why = SpecFlag.nameProblem(raw, prefix: prefix) { throw UsageError("\(command): --\(name) \(why)") }
-            return .string(raw)
-        case .choice(let c):
-            guard c.contains(raw) else { throw bad("must be one of \(c.joined(separator: ", "))") }
-            return .string(raw)
-        case .ints(let r):
-            let v = try list { Int($0) }
-            guard v.allSatisfy(r.contains) else { throw bad("values must be in \(rangeText)") }
-            return .array(v.map { .int($0) })
-        case .doubles(let r):
-            let v = try list { Double($0).flatMap { $0.isFinite ? $0 : nil } }
-            guard v.allSatisfy(r.contains) else { throw bad("values must be in \(rangeText)") }
-            return .array(v.map { .double($0) })
-        case .strings:
-            return .array(try list { $0 }.map { .string($0) })
-        }
-    }
-
     /// Why `name` cannot name an output artifact, or nil. A prefix leaves room for
     /// `-<job id>/<file>` within the 200 characters.
-    static func nameProblem(_ name: String, prefix: Bool) -> String? {
+    public static func nameProblem(_ name: String, prefix: Bool) -> String? {
         let limit = prefix ? 120 : ArtifactStore.maxNameLength
         guard ArtifactStore.validName(name), name.unicodeScalars.count <= limit else {
             return "must be 1–\(limit) characters without control characters (got \(name.unicodeScalars.count) characters\(name.unicodeScalars.contains { $0.properties.generalCategory == .control } ? ", some of them control characters" : ""))"

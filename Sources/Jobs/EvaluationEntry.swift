@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Models
 
@@ -23,16 +24,15 @@ public struct EvaluationEntry: Equatable {
 
     public init(model: String, sampler: SamplerName?, steps: Int?, guidance: Double?, written: String? = nil) {
         self.model = model; self.sampler = sampler; self.steps = steps; self.guidance = guidance
-        self.written = written ?? ([model, sampler?.rawValue ?? "", steps.map(String.init) ?? "", guidance.map(Self.number) ?? ""]
+        self.written = written ?? ([model, sampler?.rawValue ?? "", steps.map(String.init) ?? "", guidance.map(NumberText.plain) ?? ""]
             .reversed().drop(while: \.isEmpty).reversed().joined(separator: ":"))
     }
 
     /// The entry in full, `MODEL:SAMPLER:STEPS:GUIDANCE` (once resolved).
     public var text: String {
-        "\(model):\(sampler?.rawValue ?? ""):\(steps.map(String.init) ?? ""):\(guidance.map(Self.number) ?? "")"
+        "\(model):\(sampler?.rawValue ?? ""):\(steps.map(String.init) ?? ""):\(guidance.map(NumberText.plain) ?? "")"
     }
 
-    static func number(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e9 ? String(Int(v)) : String(v) }
 
     /// Parses one entry; the error lists everything wrong with it, one problem per element.
     public static func parse(_ text: String) -> Result<EvaluationEntry, EntryErrors> {
@@ -83,7 +83,7 @@ public struct EvaluationEntry: Equatable {
         if let range {
             let w = written.guidance ?? min(max(3, range.lower), range.upper)
             guard range.contains(w) else {
-                throw EntryErrors(["entry '\(written.written)': the student was distilled for w in [\(number(range.lower)), \(number(range.upper))], not \(number(w))"])
+                throw EntryErrors(["entry '\(written.written)': the student was distilled for w in [\(NumberText.plain(range.lower)), \(NumberText.plain(range.upper))], not \(NumberText.plain(w))"])
             }
             return (steps, w)
         }
@@ -102,9 +102,9 @@ public struct EvaluationEntry: Equatable {
             return EvaluationEntry(model: model, sampler: sampler, steps: steps, guidance: guidance, written: written)
         }
         let s = sampler ?? .student
-        let w = Self.number(student.guidance)
+        let w = NumberText.plain(student.guidance)
         if let guidance, guidance != student.guidance {
-            throw EntryErrors(["\(name): \(model) was distilled at w = \(w), not \(Self.number(guidance)) (a student's w is its own; leave GUIDANCE out)"])
+            throw EntryErrors(["\(name): \(model) was distilled at w = \(w), not \(NumberText.plain(guidance)) (a student's w is its own; leave GUIDANCE out)"])
         }
         if s == .student, let steps, steps != student.steps {
             throw EntryErrors(["\(name): \(model) is a \(student.steps)-step student; its sampler cannot take \(steps) steps (leave STEPS out)"])

@@ -1,2 +1,1 @@
 // Models: tokenizer, text encoder, UViT and the model presets.
-@_exported import NeuralNet

@@ -4,4 +4,3 @@
 // Layers are explicit, llm.c style: `forward(x, save:)` computes the output and, when `save`
 // is true, keeps what `backward` needs; `backward(dy)` returns the input gradient, adds into
 // the parameters' `.grad`, and releases what the forward kept. See README "Engine".
-@_exported import Tensors

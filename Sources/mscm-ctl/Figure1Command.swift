@@ -62,13 +62,8 @@ let figure1Command = Command(
                               paths: (0..<count).map { j in teacherSeen.map { (Double($0.0), Double($0.1[j])) } }, marks: []))
 
     let svg = renderFigure(panels, mixture: mixture)
-    let temporary = directory.appendingPathComponent(".\(out.lastPathComponent).\(getpid()).tmp")
-    try Data(svg.utf8).write(to: temporary)
-    guard rename(temporary.path, out.path) == 0 else {   // atomic: never a half-written figure
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw UsageError("mscm-ctl figure1: cannot write \(out.path): \(reason)")
-    }
+    // Atomic: never a half-written figure.
+    do { try AtomicFile.write(svg, to: out) } catch { throw UsageError("mscm-ctl figure1: \(error)") }
     print("wrote \(out.path)")
 }
 

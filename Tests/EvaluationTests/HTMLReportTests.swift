@@ -1,5 +1,6 @@
 import XCTest
 @testable import Evaluation
+@testable import Formats
 
 final class HTMLReportTests: XCTestCase {
     private func report(title: String = "Nightly <evaluation> & more", grids: [HTMLReport.Grid] = []) -> HTMLReport {

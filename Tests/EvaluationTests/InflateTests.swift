@@ -1,5 +1,5 @@
 import XCTest
-@testable import Evaluation
+@testable import Formats
 
 final class InflateTests: XCTestCase {
     private func inflate(_ base64: String, size: Int) throws -> [UInt8] {

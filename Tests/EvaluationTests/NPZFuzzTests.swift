@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import XCTest
 @testable import Evaluation
+@testable import Formats
 
 /// FID statistics files (`.npz`: a zip of `.npy` arrays) on mutated bytes — zip structure,
 /// `.npy` headers and data: statistics or one error line naming the file.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Evaluation
+@testable import Formats
 
 final class NPZTests: XCTestCase {
     private func sampleStatistics(_ d: Int = 5) throws -> FeatureStatistics {

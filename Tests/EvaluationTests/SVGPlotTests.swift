@@ -1,5 +1,6 @@
 import XCTest
 @testable import Evaluation
+@testable import Formats
 
 final class SVGPlotTests: XCTestCase {
     private func parse(_ svg: String, file: StaticString = #filePath, line: UInt = #line) throws -> XMLNode {

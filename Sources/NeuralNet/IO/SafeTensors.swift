@@ -35,7 +35,7 @@ public enum SafeTensors {
         var seen = Set<String>()
         var entries: [String] = []
         if !metadata.isEmpty {
-            let body = metadata.keys.sorted().map { jsonQuoted($0) + ":" + jsonQuoted(metadata[$0]!) }.joined(separator: ",")
+            let body = metadata.keys.sorted().map { JSON.quoted($0) + ":" + JSON.quoted(metadata[$0]!) }.joined(separator: ",")
             entries.append("\"__metadata__\":{" + body + "}")
         }
         var offset = 0
@@ -43,7 +43,7 @@ public enum SafeTensors {
             guard name != "__metadata__" else { throw fail(name, "reserved name") }
             guard seen.insert(name).inserted else { throw fail(name, "duplicate name") }
             let bytes = t.count * 4
-            entries.append(jsonQuoted(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
+            entries.append(JSON.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[" + t.shape.map(String.init).joined(separator: ",")
                            + "],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
@@ -51,32 +51,14 @@ public enum SafeTensors {
         // Pad with spaces so the buffer starts 8-byte aligned, as the Python writer does.
         while (header.count + 8) % 8 != 0 { header.append(0x20) }
 
-        let dir = url.deletingLastPathComponent().path
-        let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw fail(nil, "cannot create temporary file in '\(dir)': \(String(cString: strerror(errno)))") }
-        var ok = false
-        defer { if !ok { close(fd); unlink(temp) } }
-        func put(_ p: UnsafeRawPointer, _ n: Int) throws {
-            var done = 0
-            while done < n {
-                let w = Foundation.write(fd, p + done, n - done)
-                if w < 0 { if errno == EINTR { continue }; throw fail(nil, "write failed: \(String(cString: strerror(errno)))") }
-                done += w
+        do {
+            try AtomicFile.write(to: url, durable: true) { put in
+                var length = UInt64(header.count).littleEndian
+                try withUnsafeBytes(of: &length, put)
+                try header.withUnsafeBytes(put)
+                for (_, t) in tensors where t.count > 0 { try put(UnsafeRawBufferPointer(start: t.data, count: t.count * 4)) }   // host is little-endian
             }
-        }
-        var length = UInt64(header.count).littleEndian
-        try withUnsafeBytes(of: &length) { try put($0.baseAddress!, 8) }
-        try header.withUnsafeBytes { try put($0.baseAddress!, header.count) }
-        for (_, t) in tensors where t.count > 0 { try put(UnsafeRawPointer(t.data), t.count * 4) }   // host is little-endian
-        guard fsync(fd) == 0 else { throw fail(nil, "fsync failed: \(String(cString: strerror(errno)))") }
-        close(fd)
-        guard rename(temp, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temp); ok = true
-            throw fail(nil, "cannot rename into place: \(message)")
-        }
-        ok = true
+        } catch let e as FileError { throw fail(nil, e.description) }
     }
 
     /// Reads every tensor as Float32, with the metadata.
@@ -101,9 +83,9 @@ public enum SafeTensors {
             guard 8 + n <= raw.count else { throw fail(nil, "truncated: header of \(n) bytes but only \(raw.count - 8) follow") }
             let headerBytes = Array(raw[8..<(8 + n)])
             let buffer = UnsafeRawBufferPointer(rebasing: raw[(8 + n)...])
-            let json: JSONValue
-            do { json = try JSONParser.parse(headerBytes) } catch { throw fail(nil, "invalid header JSON: \(error)") }
-            guard case let .object(members) = json else { throw fail(nil, "header is not a JSON object") }
+            let parsed: [(key: String, value: JSON)]?
+            do { parsed = try JSON.parseMembers(bytes: headerBytes) } catch { throw fail(nil, "invalid header JSON: \(error)") }
+            guard let members = parsed else { throw fail(nil, "header is not a JSON object") }
 
             var metadata: [String: String] = [:]
             var specs: [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)] = []
@@ -111,10 +93,11 @@ public enum SafeTensors {
             for (name, value) in members {
                 guard names.insert(name).inserted else { throw fail(name, "duplicate name in header") }
                 if name == "__metadata__" {
+                    // Duplicate keys in it were refused by the parser.
                     guard case let .object(pairs) = value else { throw fail(nil, "__metadata__ is not an object") }
-                    for (k, v) in pairs {
-                        guard case let .string(s) = v else { throw fail(nil, "metadata value for '\(k)' is not a string") }
-                        guard metadata.updateValue(s, forKey: k) == nil else { throw fail(nil, "duplicate metadata key '\(k)'") }
+                    for k in pairs.keys.sorted() {
+                        guard case let .string(s) = pairs[k]! else { throw fail(nil, "metadata value for '\(k)' is not a string") }
+                        metadata[k] = s
                     }
                     continue
                 }
@@ -152,20 +135,21 @@ public enum SafeTensors {
         }
     }
 
-    static func parseSpec(_ name: String, _ value: JSONValue, _ fail: (String?, String) -> SafeTensorsError) throws
+    static func parseSpec(_ name: String, _ value: JSON, _ fail: (String?, String) -> SafeTensorsError) throws
         -> (name: String, dtype: String, shape: [Int], begin: Int, end: Int) {
         guard case let .object(fields) = value else { throw fail(name, "entry is not an object") }
         var dtype: String?, shape: [Int]?, offsets: [Int]?
-        func integers(_ v: JSONValue, _ what: String) throws -> [Int] {
+        func integers(_ v: JSON, _ what: String) throws -> [Int] {
             guard case let .array(items) = v else { throw fail(name, "\(what) is not an array") }
             return try items.map {
-                guard case let .number(d) = $0, d >= 0, d == d.rounded(), d < 9.0e15 else {
+                guard let i = $0.int, i >= 0, i < 9_000_000_000_000_000 else {
                     throw fail(name, "\(what) holds a value that is not a non-negative integer")
                 }
-                return Int(d)
+                return i
             }
         }
-        for (key, v) in fields {
+        for key in fields.keys.sorted() {   // a fixed order: with several faults, the same one is named
+            let v = fields[key]!
             switch key {
             case "dtype":
                 guard case let .string(s) = v else { throw fail(name, "dtype is not a string") }
@@ -191,23 +175,4 @@ public enum SafeTensors {
         }
         return (name, dtype, shape, offsets[0], offsets[1])
     }
-}
-
-/// `s` fit for one error line: control characters escaped, at most `limit` characters (names
-/// and values from a crafted file can hold newlines or megabytes).
-public func printableField(_ s: String, limit: Int = 200) -> String {
-    var out = ""
-    var n = 0
-    for u in s.unicodeScalars {
-        if n == limit { out += "…"; break }
-        switch u.value {
-        case 0x0A: out += "\\n"
-        case 0x0D: out += "\\r"
-        case 0x09: out += "\\t"
-        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(u.value, radix: 16) + "}"
-        default: out.unicodeScalars.append(u)
-        }
-        n += 1
-    }
-    return out
 }

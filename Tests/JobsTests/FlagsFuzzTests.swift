@@ -1,7 +1,9 @@
 import Foundation
 import FuzzSupport
 import XCTest
-@testable import JobQueue
+import CommandLineKit
+import JobQueue
+import Jobs
 
 /// The flag parser and the spec flags built on it (`mscm-ctl submit`), on mutated argument
 /// lists: parsed values or one `UsageError` line.

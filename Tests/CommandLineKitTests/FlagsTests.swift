@@ -1,5 +1,5 @@
 import XCTest
-@testable import JobQueue
+@testable import CommandLineKit
 
 final class FlagsTests: XCTestCase {
     let spec: [FlagSpec] = [.value("steps", "N", "steps"), .bool("json", "json"), .value("guidance", "W", "w")]

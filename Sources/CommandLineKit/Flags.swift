@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 // Command-line flags for mscm-ctl, mscm-worker and mscm-bench: `--name value`, `--name=value`
@@ -7,7 +8,7 @@ import Foundation
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
     /// Kept to one line whatever the message quotes (an argument may hold a newline).
-    public init(_ description: String) { self.description = oneLineText(description) }
+    public init(_ description: String) { self.description = printableField(description, limit: 2000) }
 }
 
 public struct FlagSpec {
@@ -95,7 +96,7 @@ public struct Flags {
 
     public func int(_ name: String, default d: Int? = nil, range: ClosedRange<Int>? = nil) throws -> Int? {
         guard let s = values[name] else { return d }
-        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(oneLineText(s, limit: 100))'") }
+        guard let v = Int(s) else { throw UsageError("\(command): --\(name) must be an integer, got '\(printableField(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
             throw UsageError("\(command): --\(name) must be in \(r.lowerBound)…\(r.upperBound), got \(v)")
         }
@@ -104,17 +105,14 @@ public struct Flags {
 
     public func double(_ name: String, default d: Double? = nil, range: ClosedRange<Double>? = nil) throws -> Double? {
         guard let s = values[name] else { return d }
-        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(oneLineText(s, limit: 100))'") }
+        guard let v = Double(s), v.isFinite else { throw UsageError("\(command): --\(name) must be a number, got '\(printableField(s, limit: 100))'") }
         if let r = range, !r.contains(v) {
-            throw UsageError("\(command): --\(name) must be in \(Flags.number(r.lowerBound))…\(Flags.number(r.upperBound)), got \(s)")
+            throw UsageError("\(command): --\(name) must be in \(NumberText.plain(r.lowerBound))…\(NumberText.plain(r.upperBound)), got \(s)")
         }
         return v
     }
 
     public func bool(_ name: String) -> Bool { values[name] == "true" }
-
-    /// 0.5 as "0.5", 86400.0 as "86400": bounds in messages as people write them.
-    static func number(_ d: Double) -> String { d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" }
 
     public static func help(_ spec: [FlagSpec]) -> String {
         let lines = spec.map { f -> (String, String) in
@@ -239,22 +237,4 @@ public func runCommandLine(program: String, about: String, commands: [Command], 
         FileHandle.standardError.write("\(program) \(cmd.name): \(error)\n".data(using: .utf8)!)
         return 1
     }
-}
-
-/// `s` as one line of an error message: control characters escaped (an argument or an error
-/// text can hold a newline), at most `limit` characters.
-public func oneLineText(_ s: String, limit: Int = 2000) -> String {
-    var out = "", n = 0
-    for u in s.unicodeScalars {
-        if n == limit { out += "…"; break }
-        switch u.value {
-        case 0x0A: out += "\\n"
-        case 0x0D: out += "\\r"
-        case 0x09: out += "\\t"
-        case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(u.value, radix: 16) + "}"
-        default: out.unicodeScalars.append(u)
-        }
-        n += 1
-    }
-    return out
 }

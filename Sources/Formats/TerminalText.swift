@@ -9,18 +9,16 @@ public enum TerminalText {
     /// so what is printed is exactly what is stored, visibly.
     public static func escaped(_ s: String) -> String {
         guard s.unicodeScalars.contains(where: needsEscape) else { return s }
-        var out = ""
-        for u in s.unicodeScalars {
-            guard needsEscape(u) else { out.unicodeScalars.append(u); continue }
+        return Escaping.map(s) { u in
+            guard needsEscape(u) else { return nil }
             switch u {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\u{1B}": out += "\\e"
-            default: out += "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            case "\r": return "\\r"
+            case "\u{1B}": return "\\e"
+            default: return "\\u{" + String(u.value, radix: 16, uppercase: true) + "}"
             }
         }
-        return out
     }
 
     static func needsEscape(_ u: Unicode.Scalar) -> Bool {

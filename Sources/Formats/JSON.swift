@@ -1,11 +1,13 @@
 import Foundation
 
-/// A JSON value: job specs, progress, results and schedule specs (jsonb in the database).
+/// A JSON value: job specs, progress, results and schedule specs (jsonb in the database),
+/// safetensors headers, metrics files. The one JSON parser and writer of the project.
 ///
 /// Integers and doubles are kept apart so that `"steps": 16` reads back as an integer and
 /// `"lr": 1.0` as a double; `int` accepts a double only when it is integral. Object keys are
 /// written sorted, so equal values serialise to equal text. Parsing is strict RFC 8259 and its
-/// errors are one line.
+/// errors are one line. `parseMembers` keeps a top-level object's members in file order and
+/// refuses duplicate keys below it (safetensors must not keep one of two equal names silently).
 public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -82,8 +84,10 @@ public enum JSON: Equatable, Sendable {
         case .int(let i): out += String(i)
         case .double(let d):
             if !d.isFinite { out += "null" }
-            else if d.rounded() == d && abs(d) < 1e15 { out += String(Int64(d)) + ".0" }
-            else { out += "\(d)" }
+            else {
+                out += NumberText.plain(d)
+                if d.rounded() == d && abs(d) < 1e15 { out += ".0" }   // reads back as a double
+            }
         case .string(let s): JSON.writeString(s, into: &out)
         case .array(let a):
             out += "["
@@ -101,19 +105,26 @@ public enum JSON: Equatable, Sendable {
         }
     }
 
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, into: &out)
+        return out
+    }
+
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        for u in s.unicodeScalars {
+        out += Escaping.map(s) { u in
             switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
             case _ where u.value < 0x20:
                 let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
+                return "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            default: return nil
             }
         }
         out += "\""
@@ -155,17 +166,43 @@ public enum JSON: Equatable, Sendable {
     // MARK: parsing
 
     public static func parse(_ text: String) throws -> JSON {
-        var p = Parser(bytes: Array(text.utf8))
+        try parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses UTF-8 bytes; of two equal keys in an object the later one is kept.
+    public static func parse(bytes: [UInt8]) throws -> JSON {
+        var p = Parser(bytes: bytes, rejectDuplicateKeys: false)
         p.skipSpace()
         let v = try p.value(depth: 0)
-        p.skipSpace()
-        guard p.i == p.bytes.count else { throw p.error("unexpected text after the value") }
+        try p.end()
         return v
+    }
+
+    /// The members of a top-level object in file order, duplicates included (the caller names
+    /// them); nil when the value is not an object. A duplicate key in any nested object is a
+    /// parse error.
+    public static func parseMembers(bytes: [UInt8]) throws -> [(key: String, value: JSON)]? {
+        var p = Parser(bytes: bytes, rejectDuplicateKeys: true)
+        p.skipSpace()
+        guard p.i < p.bytes.count, p.bytes[p.i] == UInt8(ascii: "{") else {
+            _ = try p.value(depth: 0)
+            try p.end()
+            return nil
+        }
+        let members = try p.members(depth: 0)
+        try p.end()
+        return members
     }
 
     struct Parser {
         let bytes: [UInt8]
+        let rejectDuplicateKeys: Bool
         var i = 0
+
+        mutating func end() throws {
+            skipSpace()
+            guard i == bytes.count else { throw error("unexpected text after the value") }
+        }
 
         func error(_ what: String) -> ParseError {
             ParseError(description: "invalid JSON at byte \(i): \(what)")
@@ -204,24 +241,33 @@ public enum JSON: Equatable, Sendable {
                     throw error("expected , or ] in array")
                 }
             case UInt8(ascii: "{"):
-                i += 1; skipSpace()
                 var o: [String: JSON] = [:]
-                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-                while true {
-                    skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                    let k = try string()
-                    skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected : after key") }
-                    i += 1; skipSpace()
-                    o[k] = try value(depth: depth + 1)
-                    skipSpace()
-                    guard i < bytes.count else { throw error("unterminated object") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-                    throw error("expected , or } in object")
+                for (k, v) in try members(depth: depth) {
+                    if o.updateValue(v, forKey: k) != nil && rejectDuplicateKeys { throw error("duplicate key \"\(printableField(k))\"") }
                 }
+                return .object(o)
             default: return try number()
+            }
+        }
+
+        /// An object's members in order, from its opening brace.
+        mutating func members(depth: Int) throws -> [(key: String, value: JSON)] {
+            i += 1; skipSpace()
+            var o: [(key: String, value: JSON)] = []
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return o }
+            while true {
+                skipSpace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let k = try string()
+                skipSpace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected : after key") }
+                i += 1; skipSpace()
+                o.append((k, try value(depth: depth + 1)))
+                skipSpace()
+                guard i < bytes.count else { throw error("unterminated object") }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == UInt8(ascii: "}") { i += 1; return o }
+                throw error("expected , or } in object")
             }
         }
 

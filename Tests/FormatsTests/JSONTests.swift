@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import JobQueue
+@testable import Formats
 
 final class JSONTests: XCTestCase {
     func testRoundTripKeepsIntegersAndDoublesApart() throws {

@@ -86,7 +86,7 @@ public struct LinePlot {
     /// The SVG document. `standalone: false` omits the XML declaration, for inlining in HTML.
     public func svg(standalone: Bool = true) -> String {
         let L = layout
-        let e = Markup.escape, c = Markup.coordinate
+        let e = Markup.escape, c = NumberText.coordinate
         var s = standalone ? "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" : ""
         let total = totalHeight
         s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(c(width))\" height=\"\(c(total))\" viewBox=\"0 0 \(c(width)) \(c(total))\" font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n"
@@ -99,13 +99,13 @@ public struct LinePlot {
         for t in L.xTicks {
             let x = c(L.px(t))
             s += "<line x1=\"\(x)\" y1=\"\(c(L.top))\" x2=\"\(x)\" y2=\"\(c(L.bottom))\" stroke=\"#e4e4e4\"/>"
-            s += "<text x=\"\(x)\" y=\"\(c(L.bottom + 18))\" text-anchor=\"middle\">\(e(Markup.number(t)))</text>\n"
+            s += "<text x=\"\(x)\" y=\"\(c(L.bottom + 18))\" text-anchor=\"middle\">\(e(NumberText.significant(t)))</text>\n"
         }
         s += "</g>\n<g class=\"y-ticks\">\n"
         // As many decimals as the tick spacing needs, so neighbouring ticks never read alike.
         let spacing = L.yTicks.count > 1 ? abs(L.yTicks[1] - L.yTicks[0]) : 1
         let decimals = logBase10Y || spacing >= 1 ? 0 : min(10, Int(ceil(-log10(spacing) - 1e-9)))
-        func yTickLabel(_ t: Double) -> String { decimals == 0 ? Markup.number(t) : String(format: "%.\(decimals)f", t) }
+        func yTickLabel(_ t: Double) -> String { decimals == 0 ? NumberText.significant(t) : String(format: "%.\(decimals)f", t) }
         for t in L.yTicks {
             let y = c(L.py(t))
             s += "<line x1=\"\(c(L.left))\" y1=\"\(y)\" x2=\"\(c(L.right))\" y2=\"\(y)\" stroke=\"#e4e4e4\"/>"
@@ -122,7 +122,7 @@ public struct LinePlot {
         for (i, r) in references.enumerated() where drawable(r) {
             let color = Self.referencePalette[i % Self.referencePalette.count], y = c(L.py(r.y))
             s += "<g class=\"reference\" data-name=\"\(e(r.name))\" data-y=\"\(r.y)\"><line x1=\"\(c(L.left))\" y1=\"\(y)\" x2=\"\(c(L.right))\" y2=\"\(y)\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
-            s += "<title>\(e(r.name)): \(e(Markup.number(r.y)))</title></g>\n"
+            s += "<title>\(e(r.name)): \(e(NumberText.significant(r.y)))</title></g>\n"
             legend.append((r.name, color, true))
         }
         for (i, series) in self.series.enumerated() {
@@ -134,7 +134,7 @@ public struct LinePlot {
                 s += "<polyline points=\"\(coords)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             }
             for p in points {
-                let label = p.label ?? "\(series.name): x = \(Markup.number(p.x)), y = \(Markup.number(p.y))"
+                let label = p.label ?? "\(series.name): x = \(NumberText.significant(p.x)), y = \(NumberText.significant(p.y))"
                 s += "<circle cx=\"\(c(L.px(p.x)))\" cy=\"\(c(L.py(p.y)))\" r=\"4\" fill=\"\(color)\" data-x=\"\(p.x)\" data-y=\"\(p.y)\"><title>\(e(label))</title></circle>\n"
             }
             s += "</g>\n"

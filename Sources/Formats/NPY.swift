@@ -1,5 +1,4 @@
 import Foundation
-import NeuralNet
 
 /// The `.npy` format (numpy's NEP 1): the magic "\x93NUMPY", a version (1.0 writes a 2-byte
 /// header length, 2.0 and 3.0 a 4-byte one), then a Python dict literal such as

@@ -1,5 +1,5 @@
 import XCTest
-@testable import JobQueue
+@testable import Formats
 
 final class TerminalTextTests: XCTestCase {
     /// A name holding a terminal escape sequence (here: clear the screen, then red) or a

@@ -1,7 +1,7 @@
 import Foundation
 import FuzzSupport
 import XCTest
-@testable import JobQueue
+@testable import Formats
 
 /// The job-spec JSON parser on mutated text: a value that serialises and parses back to
 /// itself, or one `ParseError` line.

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
+import CommandLineKit
+import Formats
 @testable import JobQueue
+import Jobs
 
 final class SpecFlagTests: XCTestCase {
     struct NoArtifacts: ArtifactCatalog {
