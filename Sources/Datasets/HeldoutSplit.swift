@@ -1,3 +1,4 @@
+import Tensors
 /// Which records of an image folder training may see.
 ///
 /// With a `split` column (on every record): `train` is training; `test`, `validation`, `valid`,

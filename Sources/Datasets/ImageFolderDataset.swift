@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Which part of an image folder a dataset serves (`HeldoutSplit` decides).
 public enum ImageFolderSplit: String, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// A small image folder that shares no content word with the shapes world — striped, dotted,
 /// checkered and gradient patterns in teal, coral and purple on cream or navy, captioned

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// An 8-bit sRGB picture, rows top to bottom, pixels interleaved R, G, B.
 ///

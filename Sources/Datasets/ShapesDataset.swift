@@ -1,3 +1,4 @@
+import Tensors
 // The embedded default dataset: an endless, seeded stream of shapes-world scenes.
 
 /// A configuration the caller got wrong (resolution, split, folder layout); one line.

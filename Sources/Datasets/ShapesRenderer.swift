@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Draws shapes-world scenes: one filled shape on a plain background, anti-aliased and
 /// deterministic from a seed.

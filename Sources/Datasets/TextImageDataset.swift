@@ -1,3 +1,4 @@
+import Tensors
 // The interface every dataset offers the training and evaluation jobs.
 
 /// One (image, caption) pair; `labels` when the caption belongs to the shapes grammar.

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 // The per-step maps of docs/algorithms.md §2 and §4 on batches. Every example of a batch `[B, …]` is
 // a flat vector of d = count / B numbers and carries its own times; coefficients are per example

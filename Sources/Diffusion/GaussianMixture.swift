@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Data from a mixture of isotropic Gaussians in R^D, x ~ Σ_k π_k N(μ_k, s_k² I): an analytic
 /// teacher whose posterior under z_t = α_t x + σ_t ε is closed-form. With c_k = α² s_k² + σ²:

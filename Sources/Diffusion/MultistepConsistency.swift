@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Distillation from a teacher, or consistency training from data alone (docs/algorithms.md §5).
 public enum ConsistencyMode {

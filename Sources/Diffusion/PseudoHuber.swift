@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// How the pseudo-Huber loss of docs/algorithms.md §5 reduces a difference Δ (per example, d numbers).
 public enum HuberReduction: String, Codable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The teacher baselines of docs/algorithms.md §6.
 public enum TeacherSampler {

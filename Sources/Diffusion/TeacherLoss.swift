@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// One batch of the teacher's diffusion loss (docs/algorithms.md §2): the network is asked for
 /// v̂ = F(z_t, λ(t), c_b) where c_b is the example's conditioning, or the learned null

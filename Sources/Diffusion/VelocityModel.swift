@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// A network seen by the Diffusion module: `F(z_t, t, conditioning) → v̂` on a batch
 /// (docs/algorithms.md §2). `z` is `[B, …]` (each example a flat vector of d = count / B numbers),

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The teacher's empirical posterior-variance table (docs/algorithms.md §4): for every step
 /// t_k = k / N of the uniform grid, the mean over data of η · ‖x̂_cond(z_{t_k}) − x‖² / d,

@@ -1,5 +1,6 @@
 import Datasets
 import NeuralNet
+import Tensors
 
 /// The FID feature network: reads a shapes-world picture's five attributes (shape, colour,
 /// size, position, background), one softmax head each. Its penultimate layer — the trunk's

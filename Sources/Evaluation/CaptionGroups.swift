@@ -1,5 +1,6 @@
 import Datasets
 import NeuralNet
+import Tensors
 
 /// An image folder's pictures grouped by caption: distinct captions in order of first
 /// appearance, and the pictures of each. A contrastive batch must not hold one caption twice

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Tensors
 
 /// CLIP's symmetric contrastive loss with a learned temperature (Radford et al., 2021), on a
 /// batch of B matching (image, text) pairs with L2-normalised embeddings I, T [B, E] and the

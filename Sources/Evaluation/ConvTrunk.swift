@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensors
 
 /// The image encoder shared by both evaluator networks (a fresh copy each). Dimensions: B
 /// images of R×R×3 (channels last, in [−1, 1]); L = log₂(R/2) levels; C_l = min(16·2^l, 64).

@@ -1,6 +1,7 @@
 import Datasets
 import Models
 import NeuralNet
+import Tensors
 
 /// The judge of the evaluate job, with the quality it was measured to have. Every initial
 /// value is a pure function of `config.seed` and the parameter's name.

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Tensors
 
 /// How good the judge is, measured on fresh renders of the held-out prompts (Prompts/heldout.txt)
 /// whose jitter comes from a stream training never draws from:

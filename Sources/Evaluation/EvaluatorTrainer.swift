@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Models
 import NeuralNet
+import Tensors
 
 /// Trains both evaluator networks on rendered shapes-world scenes — all 1,050, held-out
 /// colour–shape pairs included: the evaluator is the judge and must know every combination it

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Tensors
 
 /// What the evaluator says about a set of pictures drawn for known prompts (docs/algorithms.md §7):
 /// the Fréchet distance of their features to a reference set's, the CLIP score of (picture,

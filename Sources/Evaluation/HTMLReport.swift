@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A self-contained HTML page for one evaluation: how the scores were measured (each FID's

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// What one evaluated configuration (a model with a sampler, step count and guidance) scored.

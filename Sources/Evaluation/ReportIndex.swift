@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Evaluation reports read as a history: each report's headline figures, its change since the

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import NeuralNet
+import Tensors
 
 /// A CLIP of the shapes world: an image tower and a text tower mapping into one E-dimensional
 /// space, trained with `ContrastiveLoss`; the CLIP score of docs/algorithms.md §7 is measured in it.

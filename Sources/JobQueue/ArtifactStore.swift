@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A named artifact: a pointer from (name, kind, producing job) to content-addressed bytes.

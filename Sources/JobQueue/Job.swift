@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A job to insert (`JobStore.submit`).

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// What a worker's other threads tell a running handler: cancel requested, lease lost, worker

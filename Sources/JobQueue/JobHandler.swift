@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// One job kind: how `mscm-ctl submit <kind>` builds and checks its spec, and how a worker

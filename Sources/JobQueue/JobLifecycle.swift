@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A job's state. `queued` covers both "runnable now" and "waiting for run_at" (a retry's

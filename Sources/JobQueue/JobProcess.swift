@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Each job in a process of its own, supervised by the worker (`WorkerConfig.isolation =

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// The right to write about one attempt of one job: every write below names it and changes

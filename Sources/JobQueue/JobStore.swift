@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// The queue's SQL for clients (`mscm-ctl`, tests): submit, read, cancel, retry, prune.

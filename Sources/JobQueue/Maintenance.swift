@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// The worker's maintenance thread (River's rescuer, scheduler and cleaner, as three small

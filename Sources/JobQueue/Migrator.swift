@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Applies the migrations (`Migrations/NNNN_name.sql`, embedded in the binaries) in order, each once, each in its own transaction,

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// When a schedule is due. Times are seconds since the Unix epoch, in UTC.

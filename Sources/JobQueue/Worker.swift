@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A worker: `concurrency` slot threads that claim and run jobs (each with its own

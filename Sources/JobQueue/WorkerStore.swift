@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// The version every worker reports in `mscm-ctl workers` (bump with a release, so a fleet

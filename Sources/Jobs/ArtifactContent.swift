@@ -1,7 +1,10 @@
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 import Models
 import NeuralNet
+import Tensors
 
 // An artifact of a kind mscm reads back (teacher, student, evaluator, training checkpoints)
 // must be readable before it is stored: a crafted or damaged file imported as a teacher would

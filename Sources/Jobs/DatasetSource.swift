@@ -1,4 +1,5 @@
 import Datasets
+import Formats
 import Foundation
 import JobQueue
 import Models

@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import JobQueue
 import Models
 
 /// `distill`: multistep consistency distillation (docs/algorithms.md §5) of a `teacher` artifact into

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JobQueue
 import Models
 
 /// What a student distils on: its teacher's own training data. The shapes world needs nothing

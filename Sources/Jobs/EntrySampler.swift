@@ -1,7 +1,10 @@
 import Datasets
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 import Models
+import Tensors
 
 /// Draws the pictures of one evaluate entry: loads its model from the artifact store (each
 /// model once), samples every prompt under each seed with seed-matched noise, counts the
@@ -91,7 +94,7 @@ struct EntrySampler {
         let entry: EvaluationEntry
         do { entry = try written.resolved(student: student) } catch { throw JobFailure.permanent("evaluate: \(error)") }
         let (sampler, steps, w) = (entry.sampler!, entry.steps!, entry.guidance!)
-        let label = "\(info.name) \(sampler.rawValue) \(steps) steps w=\(EvaluationEntry.number(w))"
+        let label = "\(info.name) \(sampler.rawValue) \(steps) steps w=\(NumberText.plain(w))"
         let p = prompts.count, r = resolution, slot = r * r * 3
         let images = Tensor(shape: [seeds * p, r, r, 3])
         // A student has learned the guided teacher's trajectory: it samples with one conditional
@@ -104,10 +107,10 @@ struct EntrySampler {
             let known = teacherSHA.isEmpty ? nil : (try? ctx.artifactInfo(teacherSHA))?.name
             let teacher = known ?? (teacherSHA.isEmpty ? "an unknown teacher" : String(teacherSHA.prefix(12)))
             let mode = file.metadata["mode"].flatMap { $0 == "cd" ? nil : " (\($0))" } ?? ""
-            series = "students\(mode) of \(teacher) w=\(EvaluationEntry.number(w))" + (sampler == .student ? "" : ", \(sampler.rawValue)")
+            series = "students\(mode) of \(teacher) w=\(NumberText.plain(w))" + (sampler == .student ? "" : ", \(sampler.rawValue)")
         } else {
             let names: [SamplerName: String] = [.ddim: "DDIM", .addim: "aDDIM", .ddpm: "DDPM"]
-            series = "\(info.name) \(names[sampler] ?? sampler.rawValue) w=\(EvaluationEntry.number(w))"
+            series = "\(info.name) \(names[sampler] ?? sampler.rawValue) w=\(NumberText.plain(w))"
         }
         let evaluationsBefore = file.model.exampleEvaluations
         var seconds = 0.0

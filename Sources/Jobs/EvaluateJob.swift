@@ -1,7 +1,10 @@
 import Datasets
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 import Models
+import Tensors
 
 /// `evaluate`: scores teachers and students on the held-out prompts (docs/algorithms.md §7).
 ///

@@ -1,6 +1,8 @@
 import Datasets
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 
 /// The files of one evaluation — `index.html`, `metrics.json`, `fid-vs-steps.svg` and
 /// `grids/prompt-NN.png` — built in a scratch directory, then published twice: as artifacts

@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import JobQueue
 import Models
 
 /// The `__metadata__` of a safetensors file, read from its header alone (8 bytes of length,

@@ -1,3 +1,4 @@
+import JobQueue
 // The job kinds this build knows. mscm-worker runs them; mscm-ctl submits them (its
 // `submit <kind>` flags come from each handler's flag table). A new kind is a handler file in
 // this folder and one line here.

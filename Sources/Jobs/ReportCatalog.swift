@@ -1,5 +1,7 @@
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 
 /// The evaluation reports in the artifact store, found by their `report-metrics` artifacts
 /// (`<report>/metrics.json`). Artifacts outlive pruned jobs, so the history stays whole however

@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import JobQueue
 
 /// `sleep`: the diagnostic job kind. It sleeps `seconds` in `steps` equal steps, reporting
 /// progress after each, checking for cancellation every 50 ms, and (with `checkpoint_every`)

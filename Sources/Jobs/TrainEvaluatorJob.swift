@@ -1,6 +1,8 @@
 import Datasets
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 import Models
 
 /// `train-evaluator`: trains the judge of the evaluate job — the attribute classifier whose

@@ -1,5 +1,7 @@
 import Datasets
+import Formats
 import Foundation
+import JobQueue
 import Models
 
 /// `train-teacher`: trains a text-to-image teacher (docs/algorithms.md §2) with `TeacherTrainer` and

@@ -1,7 +1,10 @@
 import Datasets
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 import Models
+import Tensors
 
 /// Validation during training (issue 17): every `--validate-every` iterations a distill or
 /// train-teacher job draws a fixed small set of held-out prompts under fixed seeds with its EMA

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Tensors
 
 // The three small ops that carry conditioning into the UViT, with their backward passes.
 // Dimensions: B examples, N positions (H·W), C channels, T text tokens, F features.

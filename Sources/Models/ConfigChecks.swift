@@ -1,4 +1,5 @@
 import Diffusion
+import Formats
 import NeuralNet
 
 // Range checks for configs read from files or specs. Every config a file holds is checked field

@@ -1,6 +1,8 @@
 import Datasets
+import Formats
 import Foundation
 import NeuralNet
+import Tensors
 
 /// Distillation checkpoints: one safetensors file holding the student's weights
 /// (`model.<param>`), its EMA (`ema.<param>`), AdamW's moments and step (`adamw.*`), and

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Tensors
 
 // Guidance-conditioned students (docs/algorithms.md §5, project choice after LCM): one student for a
 // range of guidance weights, w given to the network as an input. Sinusoidal features of w go

@@ -1,4 +1,5 @@
 import Diffusion
+import Formats
 import Foundation
 
 // Network shapes as plain structs with defaults (nanoGPT style), and the three presets.

@@ -1,6 +1,8 @@
 import Diffusion
+import Formats
 import Foundation
 import NeuralNet
+import Tensors
 
 /// A trained network as one safetensors file that rebuilds itself: every parameter under its
 /// own name, an optional `xvar` tensor (the teacher's table, docs/algorithms.md §4), and metadata —

@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensors
 
 /// Largest divisor of `channels` not above `maxGroups` (GroupNorm needs equal groups).
 func groupCount(_ channels: Int, maxGroups: Int) -> Int {

@@ -1,6 +1,8 @@
 import Datasets
+import Formats
 import Foundation
 import NeuralNet
+import Tensors
 
 /// Training checkpoints: one safetensors file holding the weights (`model.<param>`), the EMA
 /// (`ema.<param>`), AdamW's moments and step (`adamw.m.<param>`, `adamw.v.<param>`,

@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensors
 
 /// Caption encoder. Dimensions: B captions, T tokens, Ct = `config.width`.
 ///

@@ -1,5 +1,6 @@
 import Diffusion
 import NeuralNet
+import Tensors
 
 /// The text conditioning the UViT attends to: token states [B, T, Ct] and their mask [B, T].
 public struct TextConditioning {

@@ -1,6 +1,7 @@
 import Datasets
 import Diffusion
 import Foundation
+import Tensors
 
 /// The samplers of docs/algorithms.md §6 by their command-line names: the teacher baselines and
 /// the multistep consistency student's (Algorithm 2, for student files only).

@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensors
 
 /// A pre-norm transformer block on tokens x [B, T, D]:
 ///

@@ -1,4 +1,5 @@
 import NeuralNet
+import Tensors
 
 /// The UViT of "simple diffusion" (Hoogeboom et al., 2023), channels-last. Dimensions: B images
 /// of R×R×3, levels l = 0 … L−1 at resolution R/2^l with C_l channels, the transformer on

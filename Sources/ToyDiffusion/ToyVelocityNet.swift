@@ -1,5 +1,7 @@
+import Diffusion
 import Foundation
 import NeuralNet
+import Tensors
 
 /// A small time-conditioned MLP v̂ = F(z, t) for data in R^D, the student (and the "teacher
 /// weights" it starts from) in the analytic-teacher experiments. Dimensions: B examples, D data

@@ -2,6 +2,7 @@ import Datasets
 import Diffusion
 import Foundation
 import Models
+import Tensors
 
 // The networks: for each preset its size, its analytic forward cost, how fast a teacher
 // trains (the trainer's real iteration: data, forward, backward, clip, AdamW, EMA) and how

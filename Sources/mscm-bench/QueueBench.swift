@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 // mscm-bench queue: the job queue's figures on the server DATABASE_URL names (each run in a

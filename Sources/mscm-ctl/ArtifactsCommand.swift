@@ -1,4 +1,6 @@
+import CommandLineKit
 import Foundation
+import JobQueue
 import Jobs
 
 /// `artifacts list|export|import`: the artifact store from the command line. Export writes

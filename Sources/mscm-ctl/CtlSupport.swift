@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 // Shared by the queue commands: argument parsing and how jobs look on a terminal.

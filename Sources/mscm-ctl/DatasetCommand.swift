@@ -1,5 +1,7 @@
+import CommandLineKit
 import Datasets
 import Foundation
+import JobQueue
 import Jobs
 
 // mscm-ctl dataset preview|export|prompts|import: look at, write out, list and share the training data.

@@ -1,7 +1,11 @@
+import CommandLineKit
+import Formats
 import Foundation
 import Jobs
 import Diffusion
 import NeuralNet
+import Tensors
+import ToyDiffusion
 
 // `mscm-ctl figure1`: the paper's Figure 1 on the analytic 1-D teacher. A mixture of two
 // Gaussians is the data; its exact posterior mean is the teacher; 1-, 2- and 4-step MLP students

@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 /// `mscm-ctl history JOB`: a job's training curve — iteration, loss and the validation figures

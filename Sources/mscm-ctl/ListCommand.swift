@@ -1,4 +1,6 @@
+import CommandLineKit
 import Foundation
+import JobQueue
 import Jobs
 
 let listCommand = Command(

@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 let logsCommand = Command(

@@ -1,5 +1,8 @@
+import CommandLineKit
 import Evaluation
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 /// `report list | show JOB|NAME [--export DIR] | index --export DIR | latest [--export DIR]`:

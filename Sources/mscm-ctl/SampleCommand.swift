@@ -1,3 +1,4 @@
+import CommandLineKit
 import Datasets
 import Foundation
 import Jobs

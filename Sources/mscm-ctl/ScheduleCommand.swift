@@ -1,4 +1,6 @@
+import CommandLineKit
 import Foundation
+import JobQueue
 import Jobs
 
 /// `schedule add|list|remove`. A schedule's spec is built and validated like `submit`'s.

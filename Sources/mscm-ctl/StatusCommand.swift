@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 /// `status JOB`: a summary a person reads — state, placement, spec and result as `key  value`

@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 /// `mscm-ctl submit <kind> [kind flags]`: the kind's flags become its spec, which is checked

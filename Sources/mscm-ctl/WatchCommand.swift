@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 /// Follows a job until it finishes: a live progress bar on a terminal (one line rewritten in

@@ -1,4 +1,6 @@
+import CommandLineKit
 import Foundation
+import JobQueue
 import Jobs
 
 /// `mscm-ctl workers`: who is working — every live worker process (or all, with --all), the

@@ -1,4 +1,7 @@
+import CommandLineKit
+import Formats
 import Foundation
+import JobQueue
 import Jobs
 
 // mscm-worker: claims jobs from the queue and runs their handlers until SIGTERM/SIGINT.
