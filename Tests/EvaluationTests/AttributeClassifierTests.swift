@@ -1,3 +1,4 @@
+import Tensors
 import XCTest
 import Datasets
 import NeuralNet

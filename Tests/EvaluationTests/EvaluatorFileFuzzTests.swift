@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import Models
 import NeuralNet
+import Tensors
 import XCTest
 @testable import Evaluation
 

@@ -1,3 +1,5 @@
+import Formats
+import Tensors
 import XCTest
 @testable import Evaluation
 

@@ -1,5 +1,7 @@
 import Datasets
+import Formats
 import Foundation
+import JobQueue
 import XCTest
 import Models
 @testable import Jobs

@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import JobQueue
 import XCTest
 import Models
 @testable import Jobs

@@ -1,4 +1,6 @@
+import Formats
 import Foundation
+import JobQueue
 import XCTest
 import Datasets
 import Evaluation

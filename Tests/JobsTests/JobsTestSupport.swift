@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JobQueue
 import XCTest
 @testable import Jobs
 

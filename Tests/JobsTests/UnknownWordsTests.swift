@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import JobQueue
 import XCTest
 import Models
 @testable import Jobs

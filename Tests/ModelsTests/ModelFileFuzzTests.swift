@@ -3,6 +3,7 @@ import Diffusion
 import Foundation
 import FuzzSupport
 import NeuralNet
+import Tensors
 import XCTest
 @testable import Models
 

@@ -1,3 +1,4 @@
+import NeuralNet
 import XCTest
 import Diffusion
 @testable import Models

@@ -1,5 +1,6 @@
 import Diffusion
 import Foundation
+import Tensors
 import XCTest
 import NeuralNet
 @testable import Models

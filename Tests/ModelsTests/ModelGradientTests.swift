@@ -1,3 +1,4 @@
+import Tensors
 import XCTest
 import Diffusion
 @testable import Models

@@ -1,3 +1,5 @@
+import NeuralNet
+import Tensors
 import XCTest
 import Datasets
 import Diffusion

@@ -1,3 +1,4 @@
+import Tensors
 import XCTest
 import Foundation
 @testable import NeuralNet

@@ -1,5 +1,6 @@
 import FuzzSupport
 import Foundation
+import Tensors
 import XCTest
 @testable import NeuralNet
 

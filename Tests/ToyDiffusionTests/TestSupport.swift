@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// A [shape] tensor of N(0, 1) draws from `seed`.
@@ -6,3 +7,6 @@ func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
     CounterRNG(seed: seed).fillNormal(t.buffer, stream: 99)
     return t
 }
+
+func fmt(_ xs: [Double], _ digits: Int = 4) -> String { "[" + xs.map { String(format: "%.\(digits)f", $0) }.joined(separator: ", ") + "]" }
+func fmt(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }

@@ -1,3 +1,5 @@
+import Tensors
+import ToyDiffusion
 import XCTest
 import NeuralNet
 @testable import Diffusion
