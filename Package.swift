@@ -25,8 +25,8 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("DatasetsTests", ["Datasets", "Tensors", "FuzzSupport"]),
     ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets", "FuzzSupport"]),
     ("EvaluationTests", ["Evaluation", "Formats", "Tensors", "NeuralNet", "Models", "Datasets", "FuzzSupport"]),
-    ("JobQueueTests", ["JobQueue", "Formats", "FuzzSupport"]),
-    ("JobsTests", ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Models", "NeuralNet", "FuzzSupport"]),
+    ("JobQueueTests", ["JobQueue", "Formats"]),
+    ("JobsTests", ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Models", "NeuralNet", "Datasets", "Evaluation", "FuzzSupport"]),
 ]
 
 let package = Package(
@@ -59,13 +59,13 @@ let package = Package(
         .target(name: "ToyDiffusion", dependencies: ["Tensors", "NeuralNet", "Diffusion"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG", "Formats"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Datasets", "Formats"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Formats"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Models", "Datasets", "Formats"], swiftSettings: fast),
         .target(name: "JobQueue", dependencies: ["CLibPQ", "Formats"]),
-        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Evaluation", "Formats", "CommandLineKit"], swiftSettings: fast),
+        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Models", "Datasets", "Evaluation", "Formats", "CommandLineKit"], swiftSettings: fast),
 
         .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Diffusion", "ToyDiffusion", "Datasets", "Models", "Evaluation"]),
         .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats"]),
-        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Models", "Diffusion", "Datasets", "Evaluation"], swiftSettings: fast),
+        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Formats", "Tensors", "NeuralNet", "Models", "Diffusion", "Datasets", "Evaluation"], swiftSettings: fast),
         // The seeded mutation fuzzer the readers' fuzz tests share (ops/fuzz runs them long).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 

@@ -1,37 +1,27 @@
-import COpenBLAS
 import Tensors
 
 // Double-precision dense linear algebra for the Fréchet distance (docs/algorithms.md §7 asks for
 // double precision). Matrices are row-major [Double] arrays of n×n (or rows×cols) values;
-// every product goes through OpenBLAS.
+// every product goes through the OpenBLAS/LAPACK wrappers in Tensors/BLAS.swift.
 
 enum DoubleMatrix {
-    /// C = alpha · op(A) · op(B) + beta · C (row-major dgemm). op(A) is m×k, op(B) is k×n.
-    static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                     alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
-                     b: UnsafePointer<Double>, ldb: Int,
-                     beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
-
     /// A·B for n×n row-major matrices.
     static func multiply(_ a: [Double], _ b: [Double], n: Int) -> [Double] {
         var c = [Double](repeating: 0, count: n * n)
         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+            LAPACK.dgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
         } } }
         return c
     }
 
     /// Upper triangle of C += Yᵀ·Y for Y rows×n (row-major dsyrk); the lower triangle is untouched.
     static func accumulateGram(_ y: UnsafePointer<Double>, rows: Int, n: Int, into c: UnsafeMutablePointer<Double>) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(rows), 1, y, Int32(n), 1, c, Int32(n))
+        LAPACK.dsyrk(trans: true, n: n, k: rows, a: y, lda: n, beta: 1, c: c, ldc: n)
     }
 
     /// Upper triangle of C = X·Xᵀ for X rows×k (row-major dsyrk, beta 0): the Gram matrix of the rows.
     static func syrk(_ x: UnsafePointer<Double>, rows: Int, k: Int, into c: UnsafeMutablePointer<Double>) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(rows), Int32(k), 1, x, Int32(k), 0, c, Int32(rows))
+        LAPACK.dsyrk(trans: false, n: rows, k: k, a: x, lda: k, beta: 0, c: c, ldc: rows)
     }
 
     /// (M + Mᵀ)/2: removes the rounding asymmetry of a product that is symmetric in exact arithmetic.
@@ -54,7 +44,7 @@ enum DoubleMatrix {
         for i in 0..<n { for k in 0..<n { w[i * n + k] *= max(values[k], 0).squareRoot().squareRoot() } }
         var root = [Double](repeating: 0, count: n * n)
         w.withUnsafeBufferPointer { wp in root.withUnsafeMutableBufferPointer { rp in
-            gemm(transB: true, m: n, n: n, k: n, a: wp.baseAddress!, lda: n, b: wp.baseAddress!, ldb: n,
+            LAPACK.dgemm(transB: true, m: n, n: n, k: n, a: wp.baseAddress!, lda: n, b: wp.baseAddress!, ldb: n,
                  c: rp.baseAddress!, ldc: n)
         } }
         return symmetrized(root, n: n)
@@ -63,16 +53,8 @@ enum DoubleMatrix {
     /// Eigenvalues only (dsyevd with jobz = 'N', ascending) of a symmetric n×n matrix: the
     /// trace term of the Fréchet distance needs no eigenvectors.
     static func symmetricEigenvalues(_ s: [Double], n: Int) throws -> [Double] {
-        var a = s
-        var w = [Double](repeating: 0, count: n)
-        let info = a.withUnsafeMutableBufferPointer { ap in
-            w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "U")),
-                               Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
-            }
-        }
-        guard info == 0 else { throw EvaluationError("LAPACKE_dsyevd failed (info \(info))") }
-        return w
+        do { return try LAPACK.symmetricEigen(s, n: n, vectors: false).values }
+        catch let f as LAPACK.Failure { throw EvaluationError(f.description) }
     }
 
     static func trace(_ m: [Double], n: Int) -> Double {

@@ -103,7 +103,7 @@ public enum KernelInceptionDistance {
         scratch.reserve(m * n)
         let invD = 1 / Double(d)
         let kxy: Double = scratch.gram.withUnsafeMutableBufferPointer { g in
-            DoubleMatrix.gemm(transB: true, m: m, n: n, k: d, a: x, lda: d, b: y, ldb: d, c: g.baseAddress!, ldc: n)
+            LAPACK.dgemm(transB: true, m: m, n: n, k: d, a: x, lda: d, b: y, ldb: d, c: g.baseAddress!, ldc: n)
             var sum = 0.0
             for i in 0..<(m * n) { let k = g[i] * invD + 1; sum += k * k * k }
             return sum

@@ -24,8 +24,6 @@ public final class DBHandle {
         return c
     }
 
-    public var isConnected: Bool { conn?.isOK == true }
-
     /// Drops the connection so the next `get()` makes a new one.
     public func reset() { conn = nil }
 

@@ -24,7 +24,6 @@ public final class LeaseSignals {
             return lost
         }
     }
-    public var localDeadline: Double { lock.withLock { deadline } }
 
     /// Why the handler should stop now, if it should. A lost lease wins (nothing the handler
     /// writes would count), then cancel, then shutdown.
@@ -78,8 +77,6 @@ public final class JobContext {
     public func checkCancelled() throws {
         if let r = signals.stopReason { throw JobCancelled(reason: r) }
     }
-
-    public var isCancelled: Bool { signals.stopReason != nil }
 
     // MARK: progress and log
 

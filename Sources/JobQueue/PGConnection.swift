@@ -160,9 +160,6 @@ public final class PGConnection {
         }
         return out
     }
-
-    /// The server's backend process id (used by tests that kill a session).
-    public var backendPID: Int32 { PQbackendPID(conn) }
 }
 
 /// Calls `body` with C strings for `values` (nil stays a NULL pointer), valid for the call.

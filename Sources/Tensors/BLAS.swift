@@ -33,26 +33,43 @@ public enum BLAS {
     }
 }
 
-/// LAPACK routines the evaluation needs, in double precision.
+/// The double-precision BLAS and LAPACK routines the evaluation needs (the Fréchet distance).
 public enum LAPACK {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Eigen-decomposition of a symmetric n×n row-major matrix (dsyevd).
-    /// Returns eigenvalues ascending and the eigenvectors as the columns of a row-major n×n matrix.
-    public static func symmetricEigen(_ matrix: [Double], n: Int) throws -> (values: [Double], vectors: [Double]) {
+    /// Returns eigenvalues ascending and the eigenvectors as the columns of a row-major n×n matrix;
+    /// with `vectors: false` only the eigenvalues are computed (`vectors` is then empty).
+    public static func symmetricEigen(_ matrix: [Double], n: Int, vectors: Bool = true) throws -> (values: [Double], vectors: [Double]) {
         precondition(matrix.count == n * n, "symmetricEigen: \(matrix.count) values for \(n)×\(n)")
         var a = matrix
         var w = [Double](repeating: 0, count: n)
         let info = a.withUnsafeMutableBufferPointer { ap in
             w.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: vectors ? "V" : "N")), Int8(UInt8(ascii: "U")),
                                Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
             }
         }
         guard info == 0 else { throw Failure(description: "LAPACKE_dsyevd failed (info \(info))") }
-        return (w, a)
+        return (w, vectors ? a : [])
+    }
+
+    /// C = alpha · op(A) · op(B) + beta · C (row-major dgemm). op(A) is m×k, op(B) is k×n.
+    public static func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+                             b: UnsafePointer<Double>, ldb: Int,
+                             beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Upper triangle of C = alpha · op(A) · op(A)ᵀ + beta · C (row-major dsyrk); op(A) is n×k
+    /// (`trans`: A is k×n and op(A) = Aᵀ). The lower triangle is untouched.
+    public static func dsyrk(trans: Bool, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
+                             beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, Int32(n), Int32(k), 1, a, Int32(lda), beta, c, Int32(ldc))
     }
 }
 

@@ -32,11 +32,6 @@ public final class TensorStorage {
     deinit { StoragePool.release(UnsafeMutableRawPointer(pointer), size: allocatedBytes) }
 }
 
-public struct ShapeError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 public final class Tensor {
     public let shape: [Int]
     public let count: Int

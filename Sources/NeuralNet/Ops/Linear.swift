@@ -62,16 +62,6 @@ public func linearWeightGradient(_ dy: Tensor, x: Tensor, weightGrad: Tensor, bi
     }
 }
 
-/// y[r, c] += v[c] for every row r of a rows×columns matrix.
-func addRowVector(_ y: UnsafeMutablePointer<Float>, rows: Int, _ v: UnsafePointer<Float>, columns: Int) {
-    Parallel.forRanges(rows, grain: 4096 / max(columns, 1) + 1) { range in
-        for r in range {
-            let row = y + r * columns
-            for c in 0..<columns { row[c] += v[c] }
-        }
-    }
-}
-
 /// into[c] += Σ_r m[r, c]: per-thread partial sums over row ranges, then combined.
 func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
     let chunks = Parallel.chunkCount(rows, grain: 8192 / max(columns, 1) + 1)
