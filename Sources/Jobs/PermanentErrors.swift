@@ -1,5 +1,6 @@
 import Datasets
 import Evaluation
+import Formats
 import JobQueue
 import Models
 import NeuralNet
@@ -14,3 +15,5 @@ extension PNGError: PermanentError {}
 extension DatasetError: PermanentError {}
 extension CaptionError: PermanentError {}
 extension EvaluationError: PermanentError {}
+// A corrupt .npz or an unwritable report file (Formats): what EvaluationError used to say for them.
+extension FileError: PermanentError {}
