@@ -49,5 +49,16 @@ final class SweepScriptTests: ScratchTestCase {
         XCTAssertEqual(try runSweep(args).status, 0)
         XCTAssertEqual(try store.list().count, jobs.count, "the same sweep again submits nothing")
         XCTAssertEqual(try runSweep(["--teacher", "teacher-tiny"]).err, "sweep: --teacher and --evaluator are required\n")
+
+        // Without the teacher's rows, with one chosen entry added: one entry per student plus it.
+        let lean = try runSweep(["--teacher", "teacher-tiny", "--evaluator", "judge", "--name", "lean", "--steps", "2", "--seeds", "2",
+                                 "--set", "ema=0,0.9", "--no-references", "--also", "teacher-tiny:ddim:8:3",
+                                 "--", "--iterations", "3", "--batch", "2"])
+        XCTAssertEqual(lean.status, 0, lean.err)
+        let leanReport = try XCTUnwrap(try store.list().first { $0.kind == "evaluate" && $0.spec["name"]?.string == "lean" })
+        let leanEntries = try XCTUnwrap(leanReport.spec["entries"]?.array)
+        XCTAssertEqual(leanEntries.count, 3, "two students and the added entry, no teacher rows")
+        XCTAssertEqual(leanEntries.filter { "\($0)".contains(":ddim:") }.count, 1, "\(leanEntries)")
+        XCTAssertFalse(leanEntries.contains { "\($0)".contains(":addim:") }, "\(leanEntries)")
     }
 }
