@@ -60,5 +60,16 @@ final class SweepScriptTests: ScratchTestCase {
         XCTAssertEqual(leanEntries.count, 3, "two students and the added entry, no teacher rows")
         XCTAssertEqual(leanEntries.filter { "\($0)".contains(":ddim:") }.count, 1, "\(leanEntries)")
         XCTAssertFalse(leanEntries.contains { "\($0)".contains(":addim:") }, "\(leanEntries)")
+
+        // An ablation: one row per variant (the defaults, and one change each), not a cross product.
+        let ablation = try runSweep(["--teacher", "teacher-tiny", "--evaluator", "judge", "--name", "abl", "--steps", "2", "--seeds", "2",
+                                     "--no-references", "--variant", "", "--variant", "lr=1e-3 huber=1", "--variant", "anneal=2:8:3",
+                                     "--", "--iterations", "3", "--batch", "2"])
+        XCTAssertEqual(ablation.status, 0, ablation.err)
+        let rows = try store.list().filter { $0.kind == "distill" && ($0.spec["name"]?.string ?? "").hasPrefix("abl") }
+        XCTAssertEqual(Set(rows.compactMap { $0.spec["name"]?.string }), ["abl-s2", "abl-lr1e-3-huber1-s2", "abl-anneal2_8_3-s2"])
+        XCTAssertEqual(rows.first { $0.spec["name"]?.string == "abl-lr1e-3-huber1-s2" }?.spec["huber"]?.double, 1)
+        XCTAssertEqual(try runSweep(["--teacher", "t", "--evaluator", "e", "--variant", "lr"]).err,
+                       "sweep: --variant takes \"FLAG=V FLAG=V …\", got 'lr'\n")
     }
 }
