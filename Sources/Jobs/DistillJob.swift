@@ -30,6 +30,7 @@ public struct DistillJob: JobHandler {
         SpecFlag("final-lr", .double(0...1), help: "learning rate at the end of the cosine decay (default: a tenth of --lr; = --lr for a constant rate)"),
         SpecFlag("warmup", .int(0...1_000_000), help: "linear learning-rate warm-up iterations (default 20)"),
         SpecFlag("ema", .double(0...1), help: "EMA decay of the saved student weights (default 0.99; 0 saves the last weights)"),
+        SpecFlag("target", .choice(["current", "ema"]), help: "weights behind the stop-gradient target: the current student's (default) or their EMA"),
         SpecFlag("huber-reduction", .choice(["per-example", "per-element"]), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged"),
         SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of the data stream and every §5 draw"),
         SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
@@ -78,6 +79,7 @@ public struct DistillJob: JobHandler {
             if let lr = spec["final_lr"]?.double { c.finalLearningRate = Float(lr) }
             if let n = spec["warmup"]?.int { c.warmupSteps = n }
             if let decay = spec["ema"]?.double { c.emaDecay = Float(decay) }
+            if spec["target"]?.string == "ema" { c.emaTarget = true }
             if let r = spec["huber_reduction"]?.string { c.huberReduction = r == "per-element" ? .perElement : .perExample }
             if let seed = spec["seed"]?.int { c.seed = UInt64(seed) }
             if let m = spec["mode"]?.string { c.mode = DistillationMode(rawValue: m) ?? c.mode }

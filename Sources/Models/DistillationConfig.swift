@@ -56,6 +56,10 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
     /// With a guidance range: multiplies the learning rate of the guidance MLP (`embed.guidance.*`),
     /// which starts at zero and sees a gradient averaged over B different w. nil: 1.
     public var guidanceLearningRateScale: Float? = nil
+    /// The weights behind the stop-gradient target x_ref: nil or false, the current student's
+    /// (iCT style, the default); true, the EMA the student file keeps (the original CD's EMA
+    /// target). nil is omitted from the JSON, so files of default runs keep their bytes.
+    public var emaTarget: Bool? = nil
 
     public init(studentSteps: Int, teacherSteps: TeacherStepSchedule = .fixed(256), mode: DistillationMode = .cd,
                 guidance: Double = 3, xvarFraction: Double = 0.75, huberC: Double = 1e-4,

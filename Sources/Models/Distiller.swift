@@ -70,6 +70,8 @@ public final class Distiller {
     public let ema: EMA
     public let dataset: TextImageDataset
     public let lrSchedule: LRSchedule
+    /// With an EMA target: a second student holding the EMA weights for the x_ref pass.
+    let emaTargetModel: TextToImageModel?
     /// Iterations completed.
     public internal(set) var iteration = 0
     public var timings = DistillationTimings()
@@ -107,6 +109,12 @@ public final class Distiller {
             for (i, p) in params.enumerated() where names.contains(p.name) { optimizer.learningRateScales[i] = scale }
         }
         ema = EMA(parameters: params, decay: config.emaDecay)
+        if config.emaTarget == true {
+            emaTargetModel = try TextToImageModel(studentConfig, tokenizer: teacher.tokenizer, seed: 0)
+            emaTargetModel?.isTraining = false
+        } else {
+            emaTargetModel = nil
+        }
         lrSchedule = LRSchedule(peak: config.learningRate, warmupSteps: config.warmupSteps,
                                 decay: .cosine(totalSteps: config.iterations, final: config.finalLearningRate))
     }
@@ -152,11 +160,15 @@ public final class Distiller {
         let studentW = w.map { $0.map(Float.init) }
         let mcd = consistency(captions: data.captions, guidance: w)
         let textOnly = [Bool](repeating: true, count: b)
-        // x_ref = stopgrad(f(z_s, s)) from the current weights, conditioned on the text only.
-        let targetConditioning = timed(&timings.studentTarget) { student.encode(data.captions) }
+        // x_ref = stopgrad(f(z_s, s)) from the current weights (or their EMA), conditioned on the text only.
+        let targetNet = emaTargetModel ?? student
+        if let m = emaTargetModel {
+            for (p, s) in zip(m.parameters, ema.shadow) { p.value.copy(from: s) }
+        }
+        let targetConditioning = timed(&timings.studentTarget) { targetNet.encode(data.captions) }
         let batch = mcd.prepare(x: data.images, seed: config.seed, iteration: i, firstExample: i * b) { z, t in
             self.timed(&self.timings.studentTarget) {
-                self.student.denoise(z, t: t, conditioning: targetConditioning, save: false, guidance: studentW)
+                targetNet.denoise(z, t: t, conditioning: targetConditioning, save: false, guidance: studentW)
             }
         }
         optimizer.zeroGrad()

@@ -19,6 +19,12 @@ final class PseudoHuberTests: XCTestCase {
         XCTAssertEqual(PseudoHuber.loss(delta, c: 1e3).loss, (25.0 / 3 + 1) / 2 / 2e3, accuracy: 1e-6)
     }
 
+    /// Small c: the per-example pseudo-Huber is the RMS difference (Euclidean distance / √d).
+    func testSmallCIsTheRootMeanSquare() {
+        let delta = Tensor(shape: [1, 4], values: [3, 0, -4, 1])
+        XCTAssertEqual(PseudoHuber.loss(delta, c: 1e-6).loss, (26.0 / 4).squareRoot(), accuracy: 1e-5)
+    }
+
     func testGradientsMatchFiniteDifferences() {
         let delta = randomTensor([3, 7], seed: 4)
         for reduction in [HuberReduction.perExample, .perElement] {

@@ -50,5 +50,27 @@ final class SweepScriptTests: ScratchTestCase {
         XCTAssertEqual(try runSweep(args).status, 0)
         XCTAssertEqual(try store.list().count, jobs.count, "the same sweep again submits nothing")
         XCTAssertEqual(try runSweep(["--teacher", "teacher-tiny"]).err, "sweep: --teacher and --evaluator are required\n")
+
+        // Without the teacher's rows, with one chosen entry added: one entry per student plus it.
+        let lean = try runSweep(["--teacher", "teacher-tiny", "--evaluator", "judge", "--name", "lean", "--steps", "2", "--seeds", "2",
+                                 "--set", "ema=0,0.9", "--no-references", "--also", "teacher-tiny:ddim:8:3",
+                                 "--", "--iterations", "3", "--batch", "2"])
+        XCTAssertEqual(lean.status, 0, lean.err)
+        let leanReport = try XCTUnwrap(try store.list().first { $0.kind == "evaluate" && $0.spec["name"]?.string == "lean" })
+        let leanEntries = try XCTUnwrap(leanReport.spec["entries"]?.array)
+        XCTAssertEqual(leanEntries.count, 3, "two students and the added entry, no teacher rows")
+        XCTAssertEqual(leanEntries.filter { "\($0)".contains(":ddim:") }.count, 1, "\(leanEntries)")
+        XCTAssertFalse(leanEntries.contains { "\($0)".contains(":addim:") }, "\(leanEntries)")
+
+        // An ablation: one row per variant (the defaults, and one change each), not a cross product.
+        let ablation = try runSweep(["--teacher", "teacher-tiny", "--evaluator", "judge", "--name", "abl", "--steps", "2", "--seeds", "2",
+                                     "--no-references", "--variant", "", "--variant", "lr=1e-3 huber=1", "--variant", "anneal=2:8:3",
+                                     "--", "--iterations", "3", "--batch", "2"])
+        XCTAssertEqual(ablation.status, 0, ablation.err)
+        let rows = try store.list().filter { $0.kind == "distill" && ($0.spec["name"]?.string ?? "").hasPrefix("abl") }
+        XCTAssertEqual(Set(rows.compactMap { $0.spec["name"]?.string }), ["abl-s2", "abl-lr1e-3-huber1-s2", "abl-anneal2_8_3-s2"])
+        XCTAssertEqual(rows.first { $0.spec["name"]?.string == "abl-lr1e-3-huber1-s2" }?.spec["huber"]?.double, 1)
+        XCTAssertEqual(try runSweep(["--teacher", "t", "--evaluator", "e", "--variant", "lr"]).err,
+                       "sweep: --variant takes \"FLAG=V FLAG=V …\", got 'lr'\n")
     }
 }

@@ -120,6 +120,43 @@ final class DistillerTests: XCTestCase {
         }
     }
 
+    /// The EMA target: with EMA decay 0 the EMA is the current weights, so the run equals the
+    /// default (current-weights) run to the bit; with decay 0.9 the targets and so the run
+    /// differ; and an interrupted EMA-target run resumes bit-identical.
+    func testEMATargetUsesTheEMAWeightsAndResumes() throws {
+        let teacher = try tinyTeacher()
+        var plain = tinyConfig(iterations: 4)
+        plain.emaDecay = 0
+        var emaZero = plain
+        emaZero.emaTarget = true
+        let a = try distiller(plain, teacher: teacher), b = try distiller(emaZero, teacher: teacher)
+        XCTAssertEqual(try a.run(), .finished)
+        XCTAssertEqual(try b.run(), .finished)
+        XCTAssertEqual(state(a).map(\.1), state(b).map(\.1), "decay 0: the EMA target is the current weights")
+
+        var current = tinyConfig(iterations: 4)
+        current.emaDecay = 0.9
+        var ema = current
+        ema.emaTarget = true
+        let c = try distiller(current, teacher: teacher), d = try distiller(ema, teacher: teacher)
+        for _ in 0..<4 { _ = try c.step() }
+        var emaLosses: [Double] = []
+        for _ in 0..<4 { emaLosses.append(try d.step()) }
+        XCTAssertNotEqual(state(c).map(\.1), state(d).map(\.1), "decay 0.9: the EMA target changes the run")
+        XCTAssertTrue(emaLosses.allSatisfy(\.isFinite))
+        XCTAssertTrue(ema.jsonString().contains("\"emaTarget\":true"))
+        XCTAssertFalse(current.jsonString().contains("emaTarget"), "the default stays out of the files")
+
+        let dir = try temporaryDirectory(self)
+        let ckpt = dir.appendingPathComponent("ema-target.ckpt.safetensors")
+        let first = try distiller(ema, teacher: teacher)
+        XCTAssertEqual(try first.run(checkpoint: ckpt, shouldStop: { first.iteration == 2 }), .stopped(atIteration: 2))
+        let resumed = try Distiller.resume(from: ckpt, teacher: teacher, teacherSHA: "feed")
+        XCTAssertEqual(resumed.config.emaTarget, true)
+        XCTAssertEqual(try resumed.run(), .finished)
+        XCTAssertEqual(state(resumed).map(\.1), state(d).map(\.1), "resumed EMA-target run is bit-identical")
+    }
+
     /// Stopping after 3 of 6 iterations (annealed teacher steps), checkpointing and resuming in
     /// a fresh distiller ends bit-identical to the uninterrupted run.
     func testInterruptedAndResumedRunEndsBitIdentical() throws {

@@ -6,8 +6,8 @@ import Tensors
 // multiplies the difference first: Δ_i = s_i · (prediction_i − target_i), e.g. s_i = 1/σ_t
 // turns an x-space difference into the v-space difference of §5.
 //   mean square:         L_i = mean_d Δ²                      dL_i/dpred = 2 s_i Δ / d
-//   pseudo-Huber (§5):   L_i = sqrt(mean_d Δ² + c²) − c       dL_i/dpred = s_i Δ / (d · sqrt(mean_d Δ² + c²))
-//   per element option:  L_i = mean_d (sqrt(Δ² + c²) − c)     dL_i/dpred = s_i Δ / (d · sqrt(Δ² + c²))
+// (The pseudo-Huber loss of §5 lives in Diffusion/PseudoHuber.swift, beside the consistency step
+// that uses it.)
 // The batch loss is mean_i L_i; `gradient` is d(batch loss)/d(prediction).
 
 public struct LossResult {
@@ -27,31 +27,6 @@ public func meanSquareLoss(_ prediction: Tensor, _ target: Tensor, exampleScale:
         let coeff = 2 * s / Float(d)
         for j in 0..<d { grad[j] = coeff * delta[j] }
         return total / Double(d)
-    }
-}
-
-/// Pseudo-Huber loss with constant c (docs/algorithms.md §5), per example by default; `perElement`
-/// applies it to every value instead (the variant some public ports use).
-public func pseudoHuberLoss(_ prediction: Tensor, _ target: Tensor, c: Float,
-                            exampleScale: [Float]? = nil, perElement: Bool = false) -> LossResult {
-    precondition(c > 0, "pseudo-Huber loss: c must be positive, got \(c)")
-    let cc = Double(c)
-    return lossOverExamples(prediction, target, exampleScale, "pseudo-Huber loss") { delta, grad, d, s in
-        if perElement {
-            var total = 0.0
-            for j in 0..<d {
-                let root = (Double(delta[j]) * Double(delta[j]) + cc * cc).squareRoot()
-                total += root - cc
-                grad[j] = Float(Double(s) * Double(delta[j]) / (Double(d) * root))
-            }
-            return total / Double(d)
-        }
-        var sq = 0.0
-        for j in 0..<d { sq += Double(delta[j]) * Double(delta[j]) }
-        let root = (sq / Double(d) + cc * cc).squareRoot()
-        let coeff = Float(Double(s) / (Double(d) * root))
-        for j in 0..<d { grad[j] = coeff * delta[j] }
-        return root - cc
     }
 }
 
