@@ -91,7 +91,7 @@ public struct DistillJob: JobHandler {
     public func run(_ ctx: JobContext) throws -> JSON {
         var config = try Self.config(ctx.spec)
         let work = try TemporaryDirectory(prefix: "distill-\(ctx.id)")
-        let checkpointFile = work.url.appendingPathComponent("checkpoint.safetensors")
+        let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: (work.url.appendingPathComponent("checkpoint.safetensors"), Distiller.checkpointKind))
 
         /// The teacher file by reference; its data set becomes the distillation data.
         func fetchTeacher(_ ref: String) throws -> (file: ModelFile, sha: String) {
@@ -108,20 +108,16 @@ public struct DistillJob: JobHandler {
         }
 
         let distiller: Distiller
-        if let cp = ctx.checkpoint {
-            _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
+        if let cp = try loop.fetchCheckpoint() {
             // A folder teacher's data must be opened before the resume (the checkpoint names it by sha256).
-            let first = try DistillationData.metadata(checkpointFile)["teacher_sha"].map { try fetchTeacher($0) }
+            let first = try DistillationData.metadata(cp.file)["teacher_sha"].map { try fetchTeacher($0) }
             let data = try first.flatMap { try DistillationData.folder(teacher: $0.file, seed: config.seed, ctx: ctx, work: work.url) }
-            distiller = try Distiller.resume(from: checkpointFile, teacher: { sha in
+            let resumed = try Distiller.resume(from: cp.file, teacher: { sha in
                 if let first, first.sha == sha { return first.file.model }
                 return try fetchTeacher(sha).file.model
             }, dataset: data)
-            guard distiller.iteration == cp.step else {
-                throw JobFailure.permanent("distill: checkpoint \(cp.artifact) holds iteration \(distiller.iteration), the job row says \(cp.step)")
-            }
+            distiller = try loop.resumed(resumed, from: cp, note: " (teacher \(resumed.teacherSHA.prefix(12)))")
             config = distiller.config
-            ctx.log("resuming at iteration \(distiller.iteration) of \(config.iterations) (teacher \(distiller.teacherSHA.prefix(12)))")
         } else {
             guard let ref = ctx.spec["teacher"]?.string else { throw JobFailure.permanent("distill spec: 'teacher' is required") }
             let (teacher, sha) = try fetchTeacher(ref)
@@ -135,46 +131,17 @@ public struct DistillJob: JobHandler {
         }
         let startIteration = distiller.iteration
         let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
-        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: distiller.student.resolution,
-                                                outputName: name, outputKind: Distiller.studentKind, keepBest: true)
-        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
-        var latestValidation: [String: JSON] = [:]
         /// The EMA student on the validation prompts (w = 3, or the nearest w of a range).
-        func validate() throws {
-            guard var v = validation, v.isDue(distiller.iteration, total: config.iterations) else { return }
-            try distiller.writeStudent(to: snapshotFile)
-            latestValidation = try v.validate(ctx: ctx, iteration: distiller.iteration, snapshot: snapshotFile) { model, file, prompts, seed in
-                let w = file.guidanceRange.map { min(max(3, $0.lower), $0.upper) } ?? 0
-                return try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .student, steps: config.studentSteps,
-                                                      guidance: w, xvar: nil, studentSteps: file.studentSteps)
-            }
-            validation = v
+        var validation = ValidationRounds(
+            try TrainingValidation(ctx: ctx, work: work.url, resolution: distiller.student.resolution,
+                                   outputName: name, outputKind: Distiller.studentKind, keepBest: true),
+            snapshot: work.url.appendingPathComponent("snapshot.safetensors"), write: distiller.writeStudent) { model, file, prompts, seed in
+            let w = file.guidanceRange.map { min(max(3, $0.lower), $0.upper) } ?? 0
+            return try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .student, steps: config.studentSteps,
+                                                  guidance: w, xvar: nil, studentSteps: file.studentSteps)
         }
-
-        func checkpoint() throws {
-            try distiller.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putCheckedArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
-            try ctx.recordCheckpoint(step: distiller.iteration, artifact: sha)
-        }
-
-        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: distiller.iteration)
-        var lastLoss = Double.nan
-        do {
-            while distiller.iteration < config.iterations {
-                try ctx.checkCancelled()
-                let teacherSteps = config.effectiveTeacherSteps(atIteration: distiller.iteration)
-                lastLoss = try distiller.step()
-                let p = meter.record(iteration: distiller.iteration, loss: lastLoss)
-                try validate()
-                ctx.progress(iteration: distiller.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)].merging(latestValidation) { a, _ in a })
-                if config.checkpointEvery > 0, distiller.iteration % config.checkpointEvery == 0, distiller.iteration < config.iterations {
-                    try checkpoint()
-                }
-            }
-        } catch let stop as JobCancelled {
-            if stop.reason != .leaseLost, distiller.iteration > (ctx.checkpoint?.step ?? 0) { try? checkpoint() }
-            throw stop
+        let lastLoss = try loop.run(distiller, save: distiller.saveCheckpoint) { p in
+            try validation.figures(ctx: ctx, iteration: p.iteration, total: p.total)
         }
 
         let studentFile = work.url.appendingPathComponent("student.safetensors")

@@ -103,21 +103,13 @@ public struct TrainEvaluatorJob: JobHandler {
         } else {
             trainer = try EvaluatorTrainer(config: config)
         }
-        // A folder batch holds each caption at most once: min(B, C) pairs.
-        let batch = trainer.folder.map { min(config.batchSize, $0.captions.count) } ?? config.batchSize
-        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(batch) \(qualityGroups == nil ? "scenes" : "distinct captions")")
-        var meter = ProgressMeter(total: config.iterations, batch: batch, start: 0)
-        var last: EvaluatorTrainer.StepResult?
-        while trainer.iteration < config.iterations {
-            try ctx.checkCancelled()
-            let r = try trainer.step()
-            last = r
-            // A folder evaluator has no classifier: its progress loss is the contrastive one.
-            let p = meter.record(iteration: trainer.iteration, loss: Double(r.classifierLoss.isNaN ? r.clipLoss : r.classifierLoss))
-            ctx.progress(iteration: trainer.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                         eta: p.etaSeconds, extra: ["unit": "images/s", "clip_loss": .double(Double(r.clipLoss)),
-                                                    "clip_batch_accuracy": .double(r.clipAccuracy)])
+        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(trainer.examplesPerIteration) \(qualityGroups == nil ? "scenes" : "distinct captions")")
+        let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: nil)
+        _ = try loop.run(trainer, save: nil) { _ in
+            guard let r = trainer.lastStep else { return [:] }
+            return ["clip_loss": .double(Double(r.clipLoss)), "clip_batch_accuracy": .double(r.clipAccuracy)]
         }
+        let last = trainer.lastStep
         ctx.log(qualityGroups == nil ? "measuring quality on fresh renders of the held-out prompts"
                                       : "measuring text→image retrieval on the \(qualityGroups!.split) split")
         let quality = try trainer.measureQuality(groups: qualityGroups?.groups, split: qualityGroups?.split ?? "held-out")

@@ -59,19 +59,14 @@ public struct TrainTeacherJob: JobHandler {
     public func run(_ ctx: JobContext) throws -> JSON {
         let config = try Self.trainingSpec(ctx.spec).resolved()
         let work = try TemporaryDirectory(prefix: "train-teacher-\(ctx.id)")
-        let checkpointFile = work.url.appendingPathComponent("checkpoint.safetensors")
+        let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: (work.url.appendingPathComponent("checkpoint.safetensors"), TeacherTrainer.checkpointKind))
 
         let folder = try DatasetSource.localFolder(config.dataset, ctx: ctx, work: work.url)
 
         let trainer: TeacherTrainer
         var vocabulary: VocabularyReport? = nil
-        if let cp = ctx.checkpoint {
-            _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
-            trainer = try TeacherTrainer.resume(from: checkpointFile, dataset: config.openDataset(folder: folder))
-            guard trainer.iteration == cp.step else {
-                throw JobFailure.permanent("train-teacher: checkpoint \(cp.artifact) holds iteration \(trainer.iteration), the job row says \(cp.step)")
-            }
-            ctx.log("resuming at iteration \(trainer.iteration) of \(config.iterations)")
+        if let cp = try loop.fetchCheckpoint() {
+            trainer = try loop.resumed(TeacherTrainer.resume(from: cp.file, dataset: config.openDataset(folder: folder)), from: cp)
         } else {
             let data = try config.openData(folder: folder)
             trainer = try TeacherTrainer(data)
@@ -85,43 +80,15 @@ public struct TrainTeacherJob: JobHandler {
         let startIteration = trainer.iteration
         // Validation draws with the EMA weights read back from a checkpoint file (DDIM 32, w = 3);
         // no best snapshot is kept, since a teacher needs its xvar table tabulated first.
-        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: trainer.model.resolution,
-                                                outputName: ctx.spec["name"]?.string ?? "teacher-\(ctx.id)",
-                                                outputKind: TeacherTrainer.teacherKind, keepBest: false)
-        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
-        var latestValidation: [String: JSON] = [:]
-        func validate() throws {
-            guard var v = validation, v.isDue(trainer.iteration, total: config.iterations) else { return }
-            try trainer.saveCheckpoint(to: snapshotFile)
-            latestValidation = try v.validate(ctx: ctx, iteration: trainer.iteration, snapshot: snapshotFile) { model, _, prompts, seed in
-                try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .ddim, steps: 32, guidance: 3, xvar: nil)
-            }
-            validation = v
+        var validation = ValidationRounds(
+            try TrainingValidation(ctx: ctx, work: work.url, resolution: trainer.model.resolution,
+                                   outputName: ctx.spec["name"]?.string ?? "teacher-\(ctx.id)",
+                                   outputKind: TeacherTrainer.teacherKind, keepBest: false),
+            snapshot: work.url.appendingPathComponent("snapshot.safetensors"), write: trainer.saveCheckpoint) { model, _, prompts, seed in
+            try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .ddim, steps: 32, guidance: 3, xvar: nil)
         }
-
-        func checkpoint() throws {
-            try trainer.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putCheckedArtifact(name: "train-teacher-\(ctx.id)-checkpoint", kind: TeacherTrainer.checkpointKind, file: checkpointFile)
-            try ctx.recordCheckpoint(step: trainer.iteration, artifact: sha)
-        }
-
-        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: trainer.iteration)
-        var lastLoss = Double.nan
-        do {
-            while trainer.iteration < config.iterations {
-                try ctx.checkCancelled()
-                lastLoss = try trainer.step()
-                let p = meter.record(iteration: trainer.iteration, loss: lastLoss)
-                try validate()
-                ctx.progress(iteration: trainer.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s"].merging(latestValidation) { a, _ in a })
-                if config.checkpointEvery > 0, trainer.iteration % config.checkpointEvery == 0, trainer.iteration < config.iterations {
-                    try checkpoint()
-                }
-            }
-        } catch let stop as JobCancelled {
-            if stop.reason != .leaseLost, trainer.iteration > (ctx.checkpoint?.step ?? 0) { try? checkpoint() }
-            throw stop
+        let lastLoss = try loop.run(trainer, save: trainer.saveCheckpoint) { p in
+            try validation.figures(ctx: ctx, iteration: p.iteration, total: p.total)
         }
 
         ctx.log("tabulating xvar over \(config.xvarSteps) steps and writing the teacher")

@@ -22,7 +22,6 @@ let trainTeacherCommand = Command(
             .value("seed", "K", "seed of the weights, data, noise and dropout (default 0)"),
             .value("resolution", "R", "pixels per side: 16, 32 or 64 (default: the preset's; the preset is sized for it)"),
             .value("dataset", "SOURCE", "'shapes' (the built-in shapes world, default) or an image folder (PNGs + metadata.jsonl or .csv)"),
-            .value("data", "SOURCE", "the same as --dataset"),
             .value("heldout", "F", "image folders: fraction held out when the metadata has no split column (default 0.05)"),
             .value("caption-key", "K", "image folders: the caption field (default: text, else caption)"),
             .value("min-word-count", "N", "image folders: a word enters the vocabulary if the training captions hold it N times (default 2)"),
@@ -42,16 +41,15 @@ let trainTeacherCommand = Command(
 
     let trainer: TeacherTrainer
     if let resume = flags.string("resume") {
-        for name in ["preset", "resolution", "batch", "lr", "seed", "data", "dataset", "heldout", "caption-key", "min-word-count",
+        for name in ["preset", "resolution", "batch", "lr", "seed", "dataset", "heldout", "caption-key", "min-word-count",
                      "checkpoint-every"] where flags.has(name) {
             throw UsageError("\(cmd): --\(name) cannot change a resumed run (its checkpoint holds the config)")
         }
         trainer = try TeacherTrainer.resume(from: URL(fileURLWithPath: resume), iterations: iterations)
         print("resuming \(resume) at iteration \(trainer.iteration)/\(trainer.config.iterations)")
     } else {
-        if flags.has("data") && flags.has("dataset") { throw UsageError("\(cmd): give --dataset or --data, not both") }
         let spec = TeacherTrainingSpec(
-            preset: flags.string("preset"), dataset: flags.string("dataset") ?? flags.string("data"), iterations: iterations,
+            preset: flags.string("preset"), dataset: flags.string("dataset"), iterations: iterations,
             batch: try flags.int("batch", range: 1...65536), lr: try flags.double("lr", range: 1e-8...1),
             seed: try flags.int("seed", range: 0...Int.max).map(UInt64.init),
             checkpointEvery: try flags.int("checkpoint-every", range: 0...100_000_000),

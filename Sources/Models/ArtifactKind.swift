@@ -1,0 +1,17 @@
+/// Every artifact kind, in one place: a file's `kind` metadata and its artifact's kind in the
+/// store are these strings (never literals elsewhere).
+public enum ArtifactKind {
+    /// A teacher model (train-teacher): EMA weights, configs, xvar table.
+    public static let teacher = "teacher"
+    /// A multistep consistency student (distill).
+    public static let student = "student"
+    /// The judge of the evaluate job (train-evaluator).
+    public static let evaluator = "evaluator"
+    /// An imported image-folder dataset (mscm-ctl dataset import).
+    public static let dataset = "dataset"
+    /// Training checkpoints (`TrainingCheckpoint`).
+    public static let teacherCheckpoint = "teacher-checkpoint"
+    public static let distillCheckpoint = "distill-checkpoint"
+    /// The kinds of model a person samples and evaluates.
+    public static let models = [teacher, student]
+}
