@@ -34,7 +34,7 @@ public struct TrainTeacherJob: JobHandler {
 
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
-        let config = try trainingSpec(spec).resolved()
+        let config = try trainingConfig(spec)
         try TrainingValidation.check(spec, kind: kind)
         // At submit a folder the client can see is opened now; a worker opens it when it runs.
         if case .artifact = try DatasetSource.resolve(config.dataset, artifacts: artifacts), config.captionKey != nil {
@@ -50,6 +50,13 @@ public struct TrainTeacherJob: JobHandler {
         return try DatasetSource.pin(pinned, inputs: inputs, artifacts: artifacts, kind: kind)
     }
 
+    /// The settings of the training run itself: the flags `mscm-ctl train-teacher` shares with
+    /// the job (all but the output's name and validation during training).
+    public static var trainingFlags: [SpecFlag] { flags.filter { $0.key != "name" && !TrainingValidation.keys.contains($0.key) } }
+
+    /// The run a spec asks for: the preset's defaults with the spec's settings applied, validated.
+    public static func trainingConfig(_ spec: JSON) throws -> TeacherTrainingConfig { try trainingSpec(spec).resolved() }
+
     /// The job spec as the Models module's training spec (same keys but `name`).
     static func trainingSpec(_ spec: JSON) throws -> TeacherTrainingSpec {
         let object = (spec.object ?? [:]).filter { $0.key != "name" && !TrainingValidation.keys.contains($0.key) }
@@ -57,7 +64,7 @@ public struct TrainTeacherJob: JobHandler {
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
-        let config = try Self.trainingSpec(ctx.spec).resolved()
+        let config = try Self.trainingConfig(ctx.spec)
         let work = try TemporaryDirectory(prefix: "train-teacher-\(ctx.id)")
         let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: (work.url.appendingPathComponent("checkpoint.safetensors"), TeacherTrainer.checkpointKind))
 
