@@ -12,23 +12,30 @@ import Models
 public struct TrainTeacherJob: JobHandler {
     public static let kind = "train-teacher"
     public static let summary = "train a teacher (UViT + text encoder) on a dataset; output: a teacher artifact"
-    public static let flags: [SpecFlag] = [
-        SpecFlag("preset", .choice(ModelConfig.presetNames), default: "small", help: "model preset"),
-        SpecFlag("resolution", .int(16...64), help: "pixels per side: 16, 32 or 64, the preset sized for it (default: the preset's)"),
-        SpecFlag("dataset", .string, default: "shapes",
-                 help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see"),
-        SpecFlag("heldout", .double(0...0.99), help: "image folders: fraction held out when the metadata has no split column (default 0.05)"),
-        SpecFlag("caption-key", .string, help: "image folders given as a path: the caption field (default: text, else caption)"),
-        SpecFlag("min-word-count", .int(1...1_000_000), help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)"),
-        SpecFlag("iterations", .int(1...10_000_000), help: "training iterations (default: the preset's)"),
-        SpecFlag("batch", .int(1...4096), help: "batch size (default: the preset's)"),
-        SpecFlag("lr", .double(1e-7...1), help: "peak learning rate (default: the preset's)"),
-        SpecFlag("p-uncond", .double(0...1), help: "probability of the null conditioning (default 0.1)"),
-        SpecFlag("ema-decay", .double(0...1), help: "EMA decay (default: the preset's)"),
-        SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of every random draw"),
-        SpecFlag("checkpoint-every", .int(0...10_000_000), help: "iterations between checkpoints (default: the preset's)"),
-        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the teacher (default teacher-<job id>)"),
-    ] + TrainingValidation.flags
+    /// The spec: every setting declared once (key, flag, range, help, and how it sets the
+    /// `TeacherTrainingSpec`, whose `resolved()` fills in the preset's defaults).
+    static let fields: [SpecField<TeacherTrainingSpec>] = {
+        typealias F = SpecField<TeacherTrainingSpec>
+        return [
+            .optional("preset", .choice(ModelConfig.presetNames), \.preset, default: "small", help: "model preset") { $0.string },
+            .optional("resolution", .int(16...64), \.resolution, help: "pixels per side: 16, 32 or 64, the preset sized for it (default: the preset's)") { $0.int },
+            .optional("dataset", .string, \.dataset, default: "shapes",
+                      help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see") { $0.string },
+            .optional("heldout", .double(0...0.99), \.heldout, help: "image folders: fraction held out when the metadata has no split column (default 0.05)") { $0.double },
+            .optional("caption-key", .string, \.captionKey, help: "image folders given as a path: the caption field (default: text, else caption)") { $0.string },
+            .optional("min-word-count", .int(1...1_000_000), \.minWordCount, help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)") { $0.int },
+            .optional("iterations", .int(1...10_000_000), \.iterations, help: "training iterations (default: the preset's)") { $0.int },
+            .optional("batch", .int(1...4096), \.batch, help: "batch size (default: the preset's)") { $0.int },
+            .optional("lr", .double(1e-7...1), \.lr, help: "peak learning rate (default: the preset's)") { $0.double },
+            .optional("p-uncond", .double(0...1), \.pUncond, help: "probability of the null conditioning (default 0.1)") { $0.double },
+            .optional("ema-decay", .double(0...1), \.emaDecay, help: "EMA decay (default: the preset's)") { $0.double },
+            .optional("seed", .int(0...Int(Int32.max)), \.seed, default: 0, help: "seed of every random draw") { $0.int.map(UInt64.init) },
+            .optional("checkpoint-every", .int(0...10_000_000), \.checkpointEvery, help: "iterations between checkpoints (default: the preset's)") { $0.int },
+            F(SpecFlag("name", .outputName(prefix: false), help: "artifact name of the teacher (default teacher-<job id>)")),
+        ]
+    }()
+
+    public static let flags: [SpecFlag] = fields.map(\.flag) + TrainingValidation.flags
 
     public init() {}
 
@@ -57,10 +64,9 @@ public struct TrainTeacherJob: JobHandler {
     /// The run a spec asks for: the preset's defaults with the spec's settings applied, validated.
     public static func trainingConfig(_ spec: JSON) throws -> TeacherTrainingConfig { try trainingSpec(spec).resolved() }
 
-    /// The job spec as the Models module's training spec (same keys but `name`).
+    /// The job spec as the Models module's training spec, decoded by the fields.
     static func trainingSpec(_ spec: JSON) throws -> TeacherTrainingSpec {
-        let object = (spec.object ?? [:]).filter { $0.key != "name" && !TrainingValidation.keys.contains($0.key) }
-        return try TeacherTrainingSpec.decode(json: JSON.object(object).serialized)
+        try SpecField.config(spec, start: TeacherTrainingSpec(), fields: fields)
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
