@@ -23,7 +23,7 @@ public enum DistillationMode: String, Codable, CaseIterable, Sendable {
 /// teacher's weights towards zero), EMA 0.99 (warmed up like the teacher's) for a run this
 /// short. The §5 defaults: 256 fixed teacher steps, w = 3, η = 0.75, pseudo-Huber c = 1e-4 per
 /// example (≈ the Euclidean distance the paper uses on ImageNet).
-public struct DistillationConfig: StoredConfig, Equatable, Sendable {
+public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable {
     public static let storedName = "a distillation config"
     public func validateStored(field: String) throws { try validate() }
 

@@ -157,11 +157,6 @@ public final class Distiller {
         return loss
     }
 
-    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), as the teacher's.
-    public func emaDecay(at i: Int) -> Float {
-        min(config.emaDecay, Float(1 + i) / Float(10 + i))
-    }
-
     /// T of the iteration about to run (or of the last one, once finished).
     public var currentTeacherSteps: Int {
         config.effectiveTeacherSteps(atIteration: min(iteration, max(config.iterations - 1, 0)))

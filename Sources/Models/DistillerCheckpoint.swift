@@ -5,13 +5,9 @@ import NeuralNet
 /// Distillation checkpoints (`TrainingCheckpoint`): kind "distill-checkpoint", `teacher_sha`,
 /// the distillation config under `distillation` and the model config under `config`. The
 /// teacher's weights are not copied: a resume is handed the teacher again and checks it by sha256.
-extension Distiller: CheckpointedRun {
+extension Distiller: ConfiguredRun {
     public static let checkpointKind = ArtifactKind.distillCheckpoint
 
-    public var totalIterations: Int { config.iterations }
-    public var examplesPerIteration: Int { config.batchSize }
-    public var checkpointEvery: Int { config.checkpointEvery }
-    public func trainingStep() throws -> Double { try step() }
     public func teacherSteps(ofIteration i: Int) -> Int? { config.effectiveTeacherSteps(atIteration: i) }
 
     /// Writes the checkpoint atomically (temporary file, then rename).

@@ -4,13 +4,9 @@ import NeuralNet
 
 /// Teacher checkpoints (`TrainingCheckpoint`): kind "teacher-checkpoint", the training config
 /// as JSON under `config`.
-extension TeacherTrainer: CheckpointedRun {
+extension TeacherTrainer: ConfiguredRun {
     public static let checkpointKind = ArtifactKind.teacherCheckpoint
 
-    public var totalIterations: Int { config.iterations }
-    public var examplesPerIteration: Int { config.batchSize }
-    public var checkpointEvery: Int { config.checkpointEvery }
-    public func trainingStep() throws -> Double { try step() }
 
     /// Writes the checkpoint atomically (temporary file, then rename).
     public func saveCheckpoint(to url: URL) throws {

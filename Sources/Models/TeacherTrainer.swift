@@ -60,13 +60,6 @@ public final class TeacherTrainer {
         return loss
     }
 
-    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), so that a short run's average is
-    /// not dominated by the random initial weights (the warm-up of TensorFlow's
-    /// ExponentialMovingAverage with num_updates).
-    public func emaDecay(at i: Int) -> Float {
-        min(config.emaDecay, Float(1 + i) / Float(10 + i))
-    }
-
     /// The teacher's xvar table (docs/algorithms.md §4) from the EMA weights: for every step of a
     /// `config.xvarSteps` grid, η · mean over `config.xvarExamples` data examples of
     /// ‖x̂_cond − x‖² / d, on the conditional (unguided) prediction. All examples go through

@@ -4,7 +4,7 @@ import Foundation
 /// Everything that determines a teacher training run (the `train-teacher` job's spec, minus the
 /// dataset, which the caller opens). Together with the dataset and the seed it fixes every
 /// number the run produces.
-public struct TeacherTrainingConfig: StoredConfig, Equatable, Sendable {
+public struct TeacherTrainingConfig: StoredConfig, RunSettings, Equatable, Sendable {
     public static let storedName = "a training config"
     public func validateStored(field: String) throws { try validate(FieldCheck(field + ".")) }
 

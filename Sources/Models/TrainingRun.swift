@@ -30,6 +30,38 @@ public protocol CheckpointedRun: TrainingRun {
     func saveCheckpoint(to url: URL) throws
 }
 
+/// The settings every training config has: its length, batch and checkpoint cadence.
+public protocol RunSettings {
+    var iterations: Int { get }
+    var batchSize: Int { get }
+    var checkpointEvery: Int { get }
+    /// The EMA decay the warm-up rises to.
+    var emaDecay: Float { get }
+}
+
+/// A run of one config (`TeacherTrainer`, `Distiller`): its length, batch, checkpoint cadence
+/// and EMA warm-up come from the config, and its `step()` is the loop's step.
+public protocol ConfiguredRun: CheckpointedRun {
+    associatedtype Settings: RunSettings
+    var config: Settings { get }
+    /// One iteration; returns the loss.
+    func step() throws -> Double
+}
+
+extension ConfiguredRun {
+    public var totalIterations: Int { config.iterations }
+    public var examplesPerIteration: Int { config.batchSize }
+    public var checkpointEvery: Int { config.checkpointEvery }
+    public func trainingStep() throws -> Double { try step() }
+
+    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), so that a short run's average is
+    /// not dominated by the random initial weights (the warm-up of TensorFlow's
+    /// ExponentialMovingAverage with num_updates).
+    public func emaDecay(at i: Int) -> Float {
+        min(config.emaDecay, Float(1 + i) / Float(10 + i))
+    }
+}
+
 /// How a call to `run` or `train` ended.
 public enum TrainingOutcome: Equatable, Sendable {
     case finished
