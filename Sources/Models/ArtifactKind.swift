@@ -12,6 +12,19 @@ public enum ArtifactKind {
     /// Training checkpoints (`TrainingCheckpoint`).
     public static let teacherCheckpoint = "teacher-checkpoint"
     public static let distillCheckpoint = "distill-checkpoint"
+    /// The sleep job's test checkpoints.
+    public static let sleepCheckpoint = "checkpoint"
     /// The kinds of model a person samples and evaluates.
     public static let models = [teacher, student]
+
+    /// The files of an evaluation report (every report kind starts with `reportPrefix`).
+    public static let reportPrefix = "report-"
+    public static let reportHTML = "report-html"
+    public static let reportMetrics = "report-metrics"
+    public static let reportPlot = "report-plot"
+    public static let reportGrid = "report-grid"
+    public static let reportStats = "report-stats"
+    public static let reportFile = "report-file"
+    /// A series' pointer to its latest report.
+    public static let reportSeries = "report-series"
 }
