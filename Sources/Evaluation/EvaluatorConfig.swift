@@ -10,7 +10,7 @@ import Models
 /// 32; 3,000 iterations of 64 distinct scenes at peak lr 1e-2 (warm-up 100, cosine to 5 %) —
 /// under two minutes on two cores. Shape is the slow attribute: at lr 2e-3 it was still at
 /// 45 % after 1,500 iterations while the other four were at 100 %.
-public struct EvaluatorConfig: Codable, Equatable, Sendable {
+public struct EvaluatorConfig: Codable, SortedJSONEncodable, Equatable, Sendable {
     public var resolution: Int = 16
     /// F: the classifier's penultimate width (the FID feature space).
     public var featureWidth: Int = 64
@@ -64,12 +64,6 @@ public struct EvaluatorConfig: Codable, Equatable, Sendable {
         guard (1...1_000_000_000).contains(iterations) else { throw fail("iterations must be in 1…1000000000, got \(iterations)") }
         guard (2...1050).contains(batchSize) else { throw fail("batch must be 2…1050 distinct scenes, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw fail("learning rate must be positive") }
-    }
-
-    public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
     /// Decodes and validates the config a file's metadata holds (errors name the file).

@@ -10,7 +10,7 @@ import NeuralNet
 /// and the dataset it was trained on (`dataset`, `dataset_name`, `dataset_heldout`: see
 /// `EvaluatorDataset`; a folder evaluator has no `classifier.*` tensors).
 public enum EvaluatorFile {
-    public static let kind = "evaluator"
+    public static let kind = ArtifactKind.evaluator
 
     /// Writes `evaluator` to `url` atomically (temporary file, then rename).
     public static func write(_ evaluator: Evaluator, to url: URL) throws {

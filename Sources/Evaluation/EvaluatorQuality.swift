@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Tensors
+import Models
 
 /// How good the judge is, measured on fresh renders of the held-out prompts (Prompts/heldout.txt)
 /// whose jitter comes from a stream training never draws from:
@@ -10,7 +11,7 @@ import Tensors
 /// * text→image retrieval top-1 — for each of the P held-out captions, whether its own picture
 ///   has the highest cosine similarity among the P pictures of one render set (one picture per
 ///   caption), averaged over the render sets. Chance is 1/P.
-public struct EvaluatorQuality: Codable, Equatable, Sendable {
+public struct EvaluatorQuality: Codable, SortedJSONEncodable, Equatable, Sendable {
     /// Attribute name → accuracy in 0…1.
     public var attributeAccuracy: [String: Double]
     /// nil for a folder evaluator (it reads no attributes).
@@ -114,11 +115,5 @@ public struct EvaluatorQuality: Codable, Equatable, Sendable {
         let parts = SceneAttribute.allCases.map { "\($0) \(pct(attributeAccuracy[$0.description] ?? 0))" }
         return parts.joined(separator: ", ") + "; all five \(pct(allAttributes)); text→image retrieval top-1 \(pct(retrievalTop1))"
             + " (\(prompts) held-out prompts × \(rendersPerPrompt) renders)"
-    }
-
-    public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 }

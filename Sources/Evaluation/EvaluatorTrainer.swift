@@ -143,6 +143,9 @@ public final class EvaluatorTrainer {
         return StepResult(classifierLoss: .nan, clipLoss: contrastive.loss, clipAccuracy: contrastive.accuracy)
     }
 
+    /// The result of the last iteration (nil before the first).
+    public private(set) var lastStep: StepResult?
+
     /// Measures the trained evaluator's quality and records it in `evaluator.quality`: on the
     /// shapes world fresh renders of the held-out prompts; on a folder, retrieval among the
     /// captions of `groups` (the held-out split when it has two captions or more, else the
@@ -153,5 +156,23 @@ public final class EvaluatorTrainer {
             ?? EvaluatorQuality.measure(evaluator, renders: renders)
         evaluator.quality = q
         return q
+    }
+}
+
+/// The evaluator as a run of the one training loop. Its run is short (about two minutes by
+/// default), so it keeps no checkpoints: a rescued attempt starts again from iteration 0 and,
+/// every draw being a pure function of the seed, ends with the same evaluator.
+extension EvaluatorTrainer: TrainingRun {
+    public var totalIterations: Int { config.iterations }
+    /// A folder batch holds each caption at most once: min(B, C) pairs.
+    public var examplesPerIteration: Int { folder.map { min(config.batchSize, $0.captions.count) } ?? config.batchSize }
+    public var checkpointEvery: Int { 0 }
+
+    /// One iteration (`step`); its loss is the classifier's, or for a folder evaluator (no
+    /// classifier) the contrastive one.
+    public func trainingStep() throws -> Double {
+        let r = try step()
+        lastStep = r
+        return Double(r.classifierLoss.isNaN ? r.clipLoss : r.classifierLoss)
     }
 }

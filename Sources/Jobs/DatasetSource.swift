@@ -18,7 +18,7 @@ enum DatasetSource {
     case artifact(ArtifactInfo)
     case path(String)
 
-    static let artifactKind = "dataset"
+    static let artifactKind = ArtifactKind.dataset
 
     static func resolve(_ value: String, artifacts: ArtifactCatalog, kind: String = TrainTeacherJob.kind) throws -> DatasetSource {
         func fail(_ s: String) -> JobFailure { .permanent("\(kind) spec: 'dataset': \(s)") }

@@ -1,3 +1,4 @@
+import Diffusion
 import Formats
 import Foundation
 import JobQueue
@@ -14,29 +15,73 @@ import Models
 public struct DistillJob: JobHandler {
     public static let kind = "distill"
     public static let summary = "distil a teacher into an S-step multistep consistency student; output: a student artifact"
-    public static let flags: [SpecFlag] = [
-        SpecFlag("teacher", .artifact(kind: TeacherTrainer.teacherKind), required: true, help: "the teacher artifact (name or sha256)"),
-        SpecFlag("steps", .int(1...1024), required: true, help: "student sampling steps S"),
-        SpecFlag("guidance", .double(0...100), default: 3, help: "guidance w of the teacher the student learns"),
-        SpecFlag("guidance-range", .string, help: "LOW:HIGH, e.g. 0:4: one student for every w in the range (w ~ U per example, given to the student as an input; replaces --guidance)"),
-        SpecFlag("teacher-steps", .int(1...1_000_000), help: "fixed teacher steps N (default 256; not with --anneal)"),
-        SpecFlag("anneal", .string, help: "anneal teacher steps START:END:ITERATIONS, e.g. 64:1280:5000 (not with --teacher-steps)"),
-        SpecFlag("guidance-lr-scale", .double(1e-3...1e3), help: "with --guidance-range: learning-rate multiplier of the student's guidance input MLP (default 1)"),
-        SpecFlag("xvar-frac", .double(0...1), default: 0.75, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
-        SpecFlag("huber", .double(0...1000), default: 1e-4, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
-        SpecFlag("iterations", .int(1...10_000_000), default: 300, help: "distillation iterations"),
-        SpecFlag("batch", .int(1...4096), default: 32, help: "batch size"),
-        SpecFlag("lr", .double(1e-9...1), default: 2e-4, help: "peak AdamW learning rate (cosine decay to --final-lr)"),
-        SpecFlag("final-lr", .double(0...1), help: "learning rate at the end of the cosine decay (default: a tenth of --lr; = --lr for a constant rate)"),
-        SpecFlag("warmup", .int(0...1_000_000), help: "linear learning-rate warm-up iterations (default 20)"),
-        SpecFlag("ema", .double(0...1), help: "EMA decay of the saved student weights (default 0.99; 0 saves the last weights)"),
-        SpecFlag("target", .choice(["current", "ema"]), help: "weights behind the stop-gradient target: the current student's (default) or their EMA"),
-        SpecFlag("huber-reduction", .choice(["per-example", "per-element"]), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged"),
-        SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of the data stream and every §5 draw"),
-        SpecFlag("mode", .choice(DistillationMode.allCases.map(\.rawValue)), default: "cd", help: "cd (distillation) or ct (consistency training, no teacher calls)"),
-        SpecFlag("checkpoint-every", .int(0...10_000_000), default: 50, help: "iterations between checkpoints (0: only when stopped)"),
-        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the student (default student-<job id>)"),
-    ] + TrainingValidation.flags
+    /// A distillation with every setting at its default (S aside): the defaults of the fields.
+    static let defaults = DistillationConfig(studentSteps: 1)
+
+    /// The spec: every setting declared once — key, flag, range, help, default (the config's)
+    /// and how it sets the `DistillationConfig`.
+    static let fields: [SpecField<DistillationConfig>] = {
+        let d = defaults
+        typealias F = SpecField<DistillationConfig>
+        func fail(_ s: String) -> JobFailure { .permanent("\(kind) spec: \(s)") }
+        return [
+            F(SpecFlag("teacher", .artifact(kind: TeacherTrainer.teacherKind), required: true, help: "the teacher artifact (name or sha256)")),
+            .int("steps", \.studentSteps, 1...1024, defaults: d, required: true, help: "student sampling steps S"),
+            .double("guidance", \.guidance, 0...100, defaults: d, help: "guidance w of the teacher the student learns"),
+            F(SpecFlag("guidance-range", .string, help: "LOW:HIGH, e.g. 0:4: one student for every w in the range (w ~ U per example, given to the student as an input; replaces --guidance)")) { c, v, spec in
+                guard let range = v.string else { return }
+                // The flag table fills in --guidance's default, so only a changed w can be caught.
+                if let w = spec["guidance"]?.double, w != d.guidance {
+                    throw fail("give either guidance (--guidance) or guidance_range (--guidance-range), not both")
+                }
+                c.guidanceRange = try GuidanceRange.parse(range)
+            },
+            F(F.flag("teacher-steps", .int(1...1_000_000), default: d.teacherSteps.fixedSteps.map { .int($0) }, record: false,
+                             help: "fixed teacher steps N (default {default}; not with --anneal)")) { c, v, spec in
+                guard let n = v.int, spec["anneal"]?.string == nil else { return }
+                c.teacherSteps = .fixed(n)
+            },
+            F(SpecFlag("anneal", .string, help: "anneal teacher steps START:END:ITERATIONS, e.g. 64:1280:5000 (not with --teacher-steps)")) { c, v, spec in
+                guard let a = v.string else { return }
+                if spec["teacher_steps"]?.int != nil {
+                    throw fail("give either teacher_steps (--teacher-steps) or anneal (--anneal), not both")
+                }
+                c.teacherSteps = try DistillationConfig.parseAnneal(a)
+            },
+            F(SpecFlag("guidance-lr-scale", .double(1e-3...1e3), help: "with --guidance-range: learning-rate multiplier of the student's guidance input MLP (default 1)")) { c, v, _ in
+                if let scale = v.double { c.guidanceLearningRateScale = Float(scale) }
+            },
+            .double("xvar-frac", \.xvarFraction, 0...1, defaults: d, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
+            .double("huber", \.huberC, 0...1000, defaults: d, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
+            .int("iterations", \.iterations, 1...10_000_000, defaults: d, help: "distillation iterations"),
+            .int("batch", \.batchSize, 1...4096, defaults: d, help: "batch size"),
+            // Setting lr moves the cosine decay's floor with it (to lr / 10) unless final_lr is given.
+            F(F.flag("lr", .double(1e-9...1), default: F.number(d.learningRate), record: true,
+                             help: "peak AdamW learning rate (cosine decay to --final-lr)")) { c, v, _ in
+                if let lr = v.double { c.learningRate = Float(lr); c.finalLearningRate = Float(lr) / 10 }
+            },
+            .float("final-lr", \.finalLearningRate, 0...1, defaults: d, record: false,
+                   help: "learning rate at the end of the cosine decay (default: a tenth of --lr; = --lr for a constant rate)"),
+            .int("warmup", \.warmupSteps, 0...1_000_000, defaults: d, record: false, help: "linear learning-rate warm-up iterations (default {default})"),
+            .float("ema", \.emaDecay, 0...1, defaults: d, record: false,
+                   help: "EMA decay of the saved student weights (default {default}; 0 saves the last weights)"),
+            F(SpecFlag("target", .choice(["current", "ema"]), help: "weights behind the stop-gradient target: the current student's (default) or their EMA")) { c, v, _ in
+                if v.string == "ema" { c.emaTarget = true }
+            },
+            F(SpecFlag("huber-reduction", .choice(HuberReduction.flagNames), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged")) { c, v, _ in
+                if let r = v.string { c.huberReduction = HuberReduction(flagName: r) }
+            },
+            F(F.flag("seed", .int(0...Int(Int32.max)), default: .int(Int(d.seed)), record: true,
+                             help: "seed of the data stream and every §5 draw")) { c, v, _ in
+                if let seed = v.int { c.seed = UInt64(seed) }
+            },
+            .choice("mode", \.mode, DistillationMode.allCases, defaults: d, help: "cd (distillation) or ct (consistency training, no teacher calls)"),
+            .int("checkpoint-every", \.checkpointEvery, 0...10_000_000, defaults: d, help: "iterations between checkpoints (0: only when stopped)"),
+            F(SpecFlag("name", .outputName(prefix: false), help: "artifact name of the student (default student-<job id>)")),
+        ]
+    }()
+
+    public static let flags: [SpecFlag] = fields.map(\.flag) + TrainingValidation.flags
 
     public init() {}
 
@@ -52,50 +97,21 @@ public struct DistillJob: JobHandler {
     /// The spec as a validated `DistillationConfig` (the dataset is the default until the
     /// teacher is read).
     static func config(_ spec: JSON) throws -> DistillationConfig {
-        func fail(_ s: String) -> JobFailure { .permanent("\(kind) spec: \(s)") }
-        guard let steps = spec["steps"]?.int else { throw fail("'steps' is required") }
-        var c = DistillationConfig(studentSteps: steps)
+        guard let steps = spec["steps"]?.int else { throw JobFailure.permanent("\(kind) spec: 'steps' is required") }
         do {
-            switch (spec["teacher_steps"]?.int, spec["anneal"]?.string) {
-            case (.some, .some): throw fail("give either teacher_steps (--teacher-steps) or anneal (--anneal), not both")
-            case (let n?, nil): c.teacherSteps = .fixed(n)
-            case (nil, let a?): c.teacherSteps = try DistillationConfig.parseAnneal(a)
-            case (nil, nil): break
-            }
-            if let w = spec["guidance"]?.double { c.guidance = w }
-            if let range = spec["guidance_range"]?.string {
-                // The flag table fills in --guidance's default, so only a changed w can be caught.
-                if let w = spec["guidance"]?.double, w != DistillationConfig(studentSteps: steps).guidance {
-                    throw fail("give either guidance (--guidance) or guidance_range (--guidance-range), not both")
-                }
-                c.guidanceRange = try GuidanceRange.parse(range)
-            }
-            if let scale = spec["guidance_lr_scale"]?.double { c.guidanceLearningRateScale = Float(scale) }
-            if let eta = spec["xvar_frac"]?.double { c.xvarFraction = eta }
-            if let huber = spec["huber"]?.double { c.huberC = huber }
-            if let n = spec["iterations"]?.int { c.iterations = n }
-            if let b = spec["batch"]?.int { c.batchSize = b }
-            if let lr = spec["lr"]?.double { c.learningRate = Float(lr); c.finalLearningRate = Float(lr) / 10 }
-            if let lr = spec["final_lr"]?.double { c.finalLearningRate = Float(lr) }
-            if let n = spec["warmup"]?.int { c.warmupSteps = n }
-            if let decay = spec["ema"]?.double { c.emaDecay = Float(decay) }
-            if spec["target"]?.string == "ema" { c.emaTarget = true }
-            if let r = spec["huber_reduction"]?.string { c.huberReduction = r == "per-element" ? .perElement : .perExample }
-            if let seed = spec["seed"]?.int { c.seed = UInt64(seed) }
-            if let m = spec["mode"]?.string { c.mode = DistillationMode(rawValue: m) ?? c.mode }
-            if let every = spec["checkpoint_every"]?.int { c.checkpointEvery = every }
+            let c = try SpecField.config(spec, start: DistillationConfig(studentSteps: steps), fields: fields)
             try c.validate()
+            return c
         } catch let e as ModelError {
             let text = e.description
-            throw fail(text.hasPrefix("distillation: ") ? String(text.dropFirst("distillation: ".count)) : text)
+            throw JobFailure.permanent("\(kind) spec: " + (text.hasPrefix("distillation: ") ? String(text.dropFirst("distillation: ".count)) : text))
         }
-        return c
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
         var config = try Self.config(ctx.spec)
         let work = try TemporaryDirectory(prefix: "distill-\(ctx.id)")
-        let checkpointFile = work.url.appendingPathComponent("checkpoint.safetensors")
+        let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: (work.url.appendingPathComponent("checkpoint.safetensors"), Distiller.checkpointKind))
 
         /// The teacher file by reference; its data set becomes the distillation data.
         func fetchTeacher(_ ref: String) throws -> (file: ModelFile, sha: String) {
@@ -112,20 +128,16 @@ public struct DistillJob: JobHandler {
         }
 
         let distiller: Distiller
-        if let cp = ctx.checkpoint {
-            _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
+        if let cp = try loop.fetchCheckpoint() {
             // A folder teacher's data must be opened before the resume (the checkpoint names it by sha256).
-            let first = try DistillationData.metadata(checkpointFile)["teacher_sha"].map { try fetchTeacher($0) }
+            let first = try DistillationData.metadata(cp.file)["teacher_sha"].map { try fetchTeacher($0) }
             let data = try first.flatMap { try DistillationData.folder(teacher: $0.file, seed: config.seed, ctx: ctx, work: work.url) }
-            distiller = try Distiller.resume(from: checkpointFile, teacher: { sha in
+            let resumed = try Distiller.resume(from: cp.file, teacher: { sha in
                 if let first, first.sha == sha { return first.file.model }
                 return try fetchTeacher(sha).file.model
             }, dataset: data)
-            guard distiller.iteration == cp.step else {
-                throw JobFailure.permanent("distill: checkpoint \(cp.artifact) holds iteration \(distiller.iteration), the job row says \(cp.step)")
-            }
+            distiller = try loop.resumed(resumed, from: cp, note: " (teacher \(resumed.teacherSHA.prefix(12)))")
             config = distiller.config
-            ctx.log("resuming at iteration \(distiller.iteration) of \(config.iterations) (teacher \(distiller.teacherSHA.prefix(12)))")
         } else {
             guard let ref = ctx.spec["teacher"]?.string else { throw JobFailure.permanent("distill spec: 'teacher' is required") }
             let (teacher, sha) = try fetchTeacher(ref)
@@ -139,46 +151,17 @@ public struct DistillJob: JobHandler {
         }
         let startIteration = distiller.iteration
         let name = ctx.spec["name"]?.string ?? "student-\(ctx.id)"
-        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: distiller.student.resolution,
-                                                outputName: name, outputKind: Distiller.studentKind, keepBest: true)
-        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
-        var latestValidation: [String: JSON] = [:]
         /// The EMA student on the validation prompts (w = 3, or the nearest w of a range).
-        func validate() throws {
-            guard var v = validation, v.isDue(distiller.iteration, total: config.iterations) else { return }
-            try distiller.writeStudent(to: snapshotFile)
-            latestValidation = try v.validate(ctx: ctx, iteration: distiller.iteration, snapshot: snapshotFile) { model, file, prompts, seed in
-                let w = file.guidanceRange.map { min(max(3, $0.lower), $0.upper) } ?? 0
-                return try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .student, steps: config.studentSteps,
-                                                      guidance: w, xvar: nil, studentSteps: file.studentSteps)
-            }
-            validation = v
+        var validation = ValidationRounds(
+            try TrainingValidation(ctx: ctx, work: work.url, resolution: distiller.student.resolution,
+                                   outputName: name, outputKind: Distiller.studentKind, keepBest: true),
+            snapshot: work.url.appendingPathComponent("snapshot.safetensors"), write: distiller.writeStudent) { model, file, prompts, seed in
+            let w = file.guidanceRange.map { min(max(3, $0.lower), $0.upper) } ?? 0
+            return try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .student, steps: config.studentSteps,
+                                                  guidance: w, xvar: nil, studentSteps: file.studentSteps)
         }
-
-        func checkpoint() throws {
-            try distiller.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putCheckedArtifact(name: "distill-\(ctx.id)-checkpoint", kind: Distiller.checkpointKind, file: checkpointFile)
-            try ctx.recordCheckpoint(step: distiller.iteration, artifact: sha)
-        }
-
-        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: distiller.iteration)
-        var lastLoss = Double.nan
-        do {
-            while distiller.iteration < config.iterations {
-                try ctx.checkCancelled()
-                let teacherSteps = config.effectiveTeacherSteps(atIteration: distiller.iteration)
-                lastLoss = try distiller.step()
-                let p = meter.record(iteration: distiller.iteration, loss: lastLoss)
-                try validate()
-                ctx.progress(iteration: distiller.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s", "teacher_steps": .int(teacherSteps)].merging(latestValidation) { a, _ in a })
-                if config.checkpointEvery > 0, distiller.iteration % config.checkpointEvery == 0, distiller.iteration < config.iterations {
-                    try checkpoint()
-                }
-            }
-        } catch let stop as JobCancelled {
-            if stop.reason != .leaseLost, distiller.iteration > (ctx.checkpoint?.step ?? 0) { try? checkpoint() }
-            throw stop
+        let lastLoss = try loop.run(distiller, save: distiller.saveCheckpoint) { p in
+            try validation.figures(ctx: ctx, iteration: p.iteration, total: p.total)
         }
 
         let studentFile = work.url.appendingPathComponent("student.safetensors")
@@ -191,5 +174,19 @@ public struct DistillJob: JobHandler {
                 "resumed_from": .int(startIteration), "final_loss": .double(lastLoss)]
         if let range = config.guidanceRange { result["guidance_range"] = .string(range.description) }
         return .object(result)
+    }
+}
+
+extension HuberReduction {
+    /// The `--huber-reduction` spellings.
+    static let flagNames = ["per-example", "per-element"]
+    init(flagName: String) { self = flagName == "per-element" ? .perElement : .perExample }
+}
+
+extension TeacherStepSchedule {
+    /// N of a fixed schedule, nil for an annealed one.
+    var fixedSteps: Int? {
+        if case .fixed(let n) = self { return n }
+        return nil
     }
 }

@@ -12,7 +12,7 @@ import Models
 /// or sha256 (of kind teacher or student); it may itself contain ':' — the fields are found
 /// from the right, by the sampler name.
 public struct EvaluationEntry: Equatable {
-    public static let modelKinds = ["teacher", "student"]
+    public static let modelKinds = ArtifactKind.models
 
     public let model: String
     /// nil: not given (a student's default is its own sampler).

@@ -3,6 +3,7 @@ import Evaluation
 import Formats
 import Foundation
 import JobQueue
+import Models
 
 /// The files of one evaluation — `index.html`, `metrics.json`, `fid-vs-steps.svg` and
 /// `grids/prompt-NN.png` — built in a scratch directory, then published twice: as artifacts
@@ -53,12 +54,12 @@ struct EvaluationReport {
         }
     }
 
-    static let artifactKinds = ["html": "report-html", "json": "report-metrics", "svg": "report-plot", "png": "report-grid",
-                                "npz": "report-stats"]
+    static let artifactKinds = ["html": ArtifactKind.reportHTML, "json": ArtifactKind.reportMetrics, "svg": ArtifactKind.reportPlot,
+                                "png": ArtifactKind.reportGrid, "npz": ArtifactKind.reportStats]
 
     /// The artifact kind of a report file, by extension.
     static func kind(of path: String) -> String {
-        artifactKinds[(path as NSString).pathExtension] ?? "report-file"
+        artifactKinds[(path as NSString).pathExtension] ?? ArtifactKind.reportFile
     }
 
     /// The artifact name under which a series' newest metrics are found.
@@ -134,7 +135,7 @@ struct EvaluationReport {
         // its predecessor by it (a name resolves to its newest artifact).
         if let series {
             // The pointer moves with every report of the series: an explicit replace.
-            try ctx.putArtifact(name: Self.seriesPointer(series), kind: "report-series", file: built.appendingPathComponent("metrics.json"),
+            try ctx.putArtifact(name: Self.seriesPointer(series), kind: ArtifactKind.reportSeries, file: built.appendingPathComponent("metrics.json"),
                                 replace: true)
         }
         var local: URL? = nil

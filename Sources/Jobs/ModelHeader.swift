@@ -39,7 +39,7 @@ public struct ModelHeader: Equatable, Sendable {
     public var datasetSource: String { Self.datasetSource(metadata) }
 
     public static func datasetSource(_ metadata: [String: String]) -> String {
-        if metadata["kind"] == "evaluator" { return metadata["dataset"] ?? "shapes" }
+        if metadata["kind"] == ArtifactKind.evaluator { return metadata["dataset"] ?? "shapes" }
         for key in ["training", "distillation"] {
             if let text = metadata[key], let json = try? JSON.parse(text), let d = json["dataset"]?.string, !d.isEmpty { return d }
         }
@@ -93,11 +93,11 @@ public struct ModelHeader: Equatable, Sendable {
     /// What a file of `kind` is, for messages: "an evaluator (made by train-evaluator)".
     public static func describe(_ kind: String?) -> String {
         switch kind {
-        case "teacher"?: return "a teacher model (made by train-teacher)"
-        case "student"?: return "a student model (made by distill)"
-        case "evaluator"?: return "an evaluator (made by train-evaluator)"
-        case "teacher-checkpoint"?: return "a teacher training checkpoint"
-        case "distill-checkpoint"?: return "a distillation checkpoint, not a finished student"
+        case ArtifactKind.teacher?: return "a teacher model (made by train-teacher)"
+        case ArtifactKind.student?: return "a student model (made by distill)"
+        case ArtifactKind.evaluator?: return "an evaluator (made by train-evaluator)"
+        case ArtifactKind.teacherCheckpoint?: return "a teacher training checkpoint"
+        case ArtifactKind.distillCheckpoint?: return "a distillation checkpoint, not a finished student"
         case let k?: return "a file of kind '\(TerminalText.escaped(k))', not an mscm model"
         case nil: return "a safetensors file without an mscm kind, not an mscm model"
         }

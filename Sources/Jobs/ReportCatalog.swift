@@ -2,6 +2,7 @@ import Evaluation
 import Formats
 import Foundation
 import JobQueue
+import Models
 
 /// The evaluation reports in the artifact store, found by their `report-metrics` artifacts
 /// (`<report>/metrics.json`). Artifacts outlive pruned jobs, so the history stays whole however
@@ -32,7 +33,7 @@ public enum ReportCatalog {
     public static func all(_ store: ArtifactStore, limit: Int = 10_000) throws -> [StoredReport] {
         var seen = Set<String>()
         var out: [StoredReport] = []
-        for a in try store.list(kind: "report-metrics", limit: limit) where a.name.hasSuffix("/metrics.json") {
+        for a in try store.list(kind: ArtifactKind.reportMetrics, limit: limit) where a.name.hasSuffix("/metrics.json") {
             let name = String(a.name.dropLast("/metrics.json".count))
             // A retried evaluate job stores its files again; the newest copy is the report.
             guard !name.isEmpty, seen.insert(name).inserted else { continue }
@@ -56,7 +57,7 @@ public enum ReportCatalog {
         let candidates = try report.job.map { try store.list(job: $0, limit: 100_000) }
             ?? EvaluationReport.artifactKinds.values.flatMap { try store.list(kind: $0, limit: 100_000) }
         var byPath: [String: ArtifactInfo] = [:]
-        for a in candidates where a.kind.hasPrefix("report-") && a.name.hasPrefix(prefix) {
+        for a in candidates where a.kind.hasPrefix(ArtifactKind.reportPrefix) && a.name.hasPrefix(prefix) {
             let path = String(a.name.dropFirst(prefix.count))
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             guard !path.isEmpty, !parts.contains(".."), !parts.contains(""), !parts.contains(".") else {

@@ -1,6 +1,7 @@
 import Formats
 import Foundation
 import JobQueue
+import Models
 
 /// `sleep`: the diagnostic job kind. It sleeps `seconds` in `steps` equal steps, reporting
 /// progress after each, checking for cancellation every 50 ms, and (with `checkpoint_every`)
@@ -33,7 +34,7 @@ public struct SleepJob: JobHandler {
         var step = start
         func checkpoint() throws {
             let body = JSON.object(["step": .int(step)]).serialized
-            let sha = try ctx.putArtifact(name: "sleep-\(ctx.id)-checkpoint", kind: "checkpoint", data: Data(body.utf8))
+            let sha = try ctx.putArtifact(name: "sleep-\(ctx.id)-checkpoint", kind: ArtifactKind.sleepCheckpoint, data: Data(body.utf8))
             try ctx.recordCheckpoint(step: step, artifact: sha)
         }
         let began = Clock.now

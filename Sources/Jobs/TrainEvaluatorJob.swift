@@ -21,17 +21,27 @@ import Models
 public struct TrainEvaluatorJob: JobHandler {
     public static let kind = "train-evaluator"
     public static let summary = "train the evaluator on a dataset (shapes: attribute classifier for FID + CLIP; a folder: CLIP, FID in its image tower); output: an evaluator artifact"
-    public static let flags: [SpecFlag] = [
-        SpecFlag("dataset", .string, default: "shapes",
-                 help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see"),
-        SpecFlag("heldout", .double(0...0.99), help: "image folders: fraction held out when the metadata has no split column (default 0.05, as train-teacher)"),
-        SpecFlag("min-word-count", .int(1...1_000_000), help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)"),
-        SpecFlag("resolution", .int(16...32), default: 16, help: "picture size the evaluator reads: 16 or 32 (the models' resolution)"),
-        SpecFlag("iterations", .int(1...1_000_000), default: .int(EvaluatorConfig().iterations), help: "training iterations"),
-        SpecFlag("batch", .int(2...1050), default: .int(EvaluatorConfig().batchSize), help: "distinct scenes per batch"),
-        SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of every random draw"),
-        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the evaluator (default evaluator-<job id>)"),
-    ]
+    /// The spec: every setting declared once (key, flag, range, help, default — the
+    /// `EvaluatorConfig`'s own — and how it sets the config).
+    static let fields: [SpecField<EvaluatorConfig>] = {
+        let d = EvaluatorConfig()
+        typealias F = SpecField<EvaluatorConfig>
+        return [
+            F(SpecFlag("dataset", .string, default: "shapes",
+                       help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see")),
+            F(SpecFlag("heldout", .double(0...0.99), help: "image folders: fraction held out when the metadata has no split column (default 0.05, as train-teacher)")),
+            F(SpecFlag("min-word-count", .int(1...1_000_000), help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)")),
+            .int("resolution", \.resolution, 16...32, defaults: d, help: "picture size the evaluator reads: 16 or 32 (the models' resolution)"),
+            .int("iterations", \.iterations, 1...1_000_000, defaults: d, help: "training iterations"),
+            .int("batch", \.batchSize, 2...1050, defaults: d, help: "distinct scenes per batch"),
+            F(F.flag("seed", .int(0...Int(Int32.max)), default: .int(Int(d.seed)), record: true, help: "seed of every random draw")) { c, v, _ in
+                if let s = v.int { c.seed = UInt64(s) }
+            },
+            F(SpecFlag("name", .outputName(prefix: false), help: "artifact name of the evaluator (default evaluator-<job id>)")),
+        ]
+    }()
+
+    public static let flags: [SpecFlag] = fields.map(\.flag)
 
     public init() {}
 
@@ -62,18 +72,14 @@ public struct TrainEvaluatorJob: JobHandler {
         return try DatasetSource.pin(pinned, inputs: inputs, artifacts: artifacts, kind: kind)
     }
 
-    static func config(_ spec: JSON) -> EvaluatorConfig {
-        var c = EvaluatorConfig()
-        if let r = spec["resolution"]?.int { c.resolution = r }
-        if let i = spec["iterations"]?.int { c.iterations = i }
-        if let b = spec["batch"]?.int { c.batchSize = b }
-        if let s = spec["seed"]?.int { c.seed = UInt64(s) }
+    static func config(_ spec: JSON) throws -> EvaluatorConfig {
+        var c = try SpecField.config(spec, start: EvaluatorConfig(), fields: fields)
         c.warmupIterations = min(c.warmupIterations, max(c.iterations / 10, 1))
         return c
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
-        var config = Self.config(ctx.spec)
+        var config = try Self.config(ctx.spec)
         let work = try TemporaryDirectory(prefix: "train-evaluator-\(ctx.id)")
         let source = ctx.spec["dataset"]?.string ?? "shapes"
         let trainer: EvaluatorTrainer
@@ -105,21 +111,13 @@ public struct TrainEvaluatorJob: JobHandler {
         } else {
             trainer = try EvaluatorTrainer(config: config)
         }
-        // A folder batch holds each caption at most once: min(B, C) pairs.
-        let batch = trainer.folder.map { min(config.batchSize, $0.captions.count) } ?? config.batchSize
-        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(batch) \(qualityGroups == nil ? "scenes" : "distinct captions")")
-        var meter = ProgressMeter(total: config.iterations, batch: batch, start: 0)
-        var last: EvaluatorTrainer.StepResult?
-        while trainer.iteration < config.iterations {
-            try ctx.checkCancelled()
-            let r = try trainer.step()
-            last = r
-            // A folder evaluator has no classifier: its progress loss is the contrastive one.
-            let p = meter.record(iteration: trainer.iteration, loss: Double(r.classifierLoss.isNaN ? r.clipLoss : r.classifierLoss))
-            ctx.progress(iteration: trainer.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                         eta: p.etaSeconds, extra: ["unit": "images/s", "clip_loss": .double(Double(r.clipLoss)),
-                                                    "clip_batch_accuracy": .double(r.clipAccuracy)])
+        ctx.log("training the evaluator on \(trainer.evaluator.dataset.description) (\(trainer.evaluator.parameterCount) parameters, \(config.resolution)×\(config.resolution)) for \(config.iterations) iterations of \(trainer.examplesPerIteration) \(qualityGroups == nil ? "scenes" : "distinct captions")")
+        let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: nil)
+        _ = try loop.run(trainer, save: nil) { _ in
+            guard let r = trainer.lastStep else { return [:] }
+            return ["clip_loss": .double(Double(r.clipLoss)), "clip_batch_accuracy": .double(r.clipAccuracy)]
         }
+        let last = trainer.lastStep
         ctx.log(qualityGroups == nil ? "measuring quality on fresh renders of the held-out prompts"
                                       : "measuring text→image retrieval on the \(qualityGroups!.split) split")
         let quality = try trainer.measureQuality(groups: qualityGroups?.groups, split: qualityGroups?.split ?? "held-out")

@@ -14,29 +14,36 @@ import Models
 public struct TrainTeacherJob: JobHandler {
     public static let kind = "train-teacher"
     public static let summary = "train a teacher (UViT + text encoder) on a dataset; output: a teacher artifact"
-    public static let flags: [SpecFlag] = [
-        SpecFlag("preset", .choice(ModelConfig.presetNames), default: "small", help: "model preset"),
-        SpecFlag("resolution", .int(16...64), help: "pixels per side: 16, 32 or 64, the preset sized for it (default: the preset's)"),
-        SpecFlag("dataset", .string, default: "shapes",
-                 help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see"),
-        SpecFlag("heldout", .double(0...0.99), help: "image folders: fraction held out when the metadata has no split column (default 0.05)"),
-        SpecFlag("caption-key", .string, help: "image folders given as a path: the caption field (default: text, else caption)"),
-        SpecFlag("min-word-count", .int(1...1_000_000), help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)"),
-        SpecFlag("iterations", .int(1...10_000_000), help: "training iterations (default: the preset's)"),
-        SpecFlag("batch", .int(1...4096), help: "batch size (default: the preset's)"),
-        SpecFlag("lr", .double(1e-7...1), help: "peak learning rate (default: the preset's)"),
-        SpecFlag("p-uncond", .double(0...1), help: "probability of the null conditioning (default 0.1)"),
-        SpecFlag("ema-decay", .double(0...1), help: "EMA decay (default: the preset's)"),
-        SpecFlag("seed", .int(0...Int(Int32.max)), default: 0, help: "seed of every random draw"),
-        SpecFlag("checkpoint-every", .int(0...10_000_000), help: "iterations between checkpoints (default: the preset's)"),
-        SpecFlag("name", .outputName(prefix: false), help: "artifact name of the teacher (default teacher-<job id>)"),
-    ] + TrainingValidation.flags
+    /// The spec: every setting declared once (key, flag, range, help, and how it sets the
+    /// `TeacherTrainingSpec`, whose `resolved()` fills in the preset's defaults).
+    static let fields: [SpecField<TeacherTrainingSpec>] = {
+        typealias F = SpecField<TeacherTrainingSpec>
+        return [
+            .optional("preset", .choice(ModelConfig.presetNames), \.preset, default: "small", help: "model preset") { $0.string },
+            .optional("resolution", .int(16...64), \.resolution, help: "pixels per side: 16, 32 or 64, the preset sized for it (default: the preset's)") { $0.int },
+            .optional("dataset", .string, \.dataset, default: "shapes",
+                      help: "'shapes' (built-in), a dataset artifact (mscm-ctl dataset import), or an image-folder path the workers can see") { $0.string },
+            .optional("heldout", .double(0...0.99), \.heldout, help: "image folders: fraction held out when the metadata has no split column (default 0.05)") { $0.double },
+            .optional("caption-key", .string, \.captionKey, help: "image folders given as a path: the caption field (default: text, else caption)") { $0.string },
+            .optional("min-word-count", .int(1...1_000_000), \.minWordCount, help: "image folders: a word enters the learned vocabulary if the training captions hold it this often (default 2)") { $0.int },
+            .optional("iterations", .int(1...10_000_000), \.iterations, help: "training iterations (default: the preset's)") { $0.int },
+            .optional("batch", .int(1...4096), \.batch, help: "batch size (default: the preset's)") { $0.int },
+            .optional("lr", .double(1e-7...1), \.lr, help: "peak learning rate (default: the preset's)") { $0.double },
+            .optional("p-uncond", .double(0...1), \.pUncond, help: "probability of the null conditioning (default 0.1)") { $0.double },
+            .optional("ema-decay", .double(0...1), \.emaDecay, help: "EMA decay (default: the preset's)") { $0.double },
+            .optional("seed", .int(0...Int(Int32.max)), \.seed, default: 0, help: "seed of every random draw") { $0.int.map(UInt64.init) },
+            .optional("checkpoint-every", .int(0...10_000_000), \.checkpointEvery, help: "iterations between checkpoints (default: the preset's)") { $0.int },
+            F(SpecFlag("name", .outputName(prefix: false), help: "artifact name of the teacher (default teacher-<job id>)")),
+        ]
+    }()
+
+    public static let flags: [SpecFlag] = fields.map(\.flag) + TrainingValidation.flags
 
     public init() {}
 
     public static func validate(spec: JSON, artifacts: ArtifactCatalog) throws {
         try validateAgainstFlags(spec: spec, artifacts: artifacts)
-        let config = try trainingSpec(spec).resolved()
+        let config = try trainingConfig(spec)
         try TrainingValidation.check(spec, kind: kind)
         // At submit a folder the client can see is opened now; a worker opens it when it runs.
         if case .artifact = try DatasetSource.resolve(config.dataset, artifacts: artifacts), config.captionKey != nil {
@@ -52,28 +59,29 @@ public struct TrainTeacherJob: JobHandler {
         return try DatasetSource.pin(pinned, inputs: inputs, artifacts: artifacts, kind: kind)
     }
 
-    /// The job spec as the Models module's training spec (same keys but `name`).
+    /// The settings of the training run itself: the flags `mscm-ctl train-teacher` shares with
+    /// the job (all but the output's name and validation during training).
+    public static var trainingFlags: [SpecFlag] { flags.filter { $0.key != "name" && !TrainingValidation.keys.contains($0.key) } }
+
+    /// The run a spec asks for: the preset's defaults with the spec's settings applied, validated.
+    public static func trainingConfig(_ spec: JSON) throws -> TeacherTrainingConfig { try trainingSpec(spec).resolved() }
+
+    /// The job spec as the Models module's training spec, decoded by the fields.
     static func trainingSpec(_ spec: JSON) throws -> TeacherTrainingSpec {
-        let object = (spec.object ?? [:]).filter { $0.key != "name" && !TrainingValidation.keys.contains($0.key) }
-        return try TeacherTrainingSpec.decode(json: JSON.object(object).serialized)
+        try SpecField.config(spec, start: TeacherTrainingSpec(), fields: fields)
     }
 
     public func run(_ ctx: JobContext) throws -> JSON {
-        let config = try Self.trainingSpec(ctx.spec).resolved()
+        let config = try Self.trainingConfig(ctx.spec)
         let work = try TemporaryDirectory(prefix: "train-teacher-\(ctx.id)")
-        let checkpointFile = work.url.appendingPathComponent("checkpoint.safetensors")
+        let loop = TrainingJobLoop(ctx: ctx, kind: Self.kind, checkpoints: (work.url.appendingPathComponent("checkpoint.safetensors"), TeacherTrainer.checkpointKind))
 
         let folder = try DatasetSource.localFolder(config.dataset, ctx: ctx, work: work.url)
 
         let trainer: TeacherTrainer
         var vocabulary: VocabularyReport? = nil
-        if let cp = ctx.checkpoint {
-            _ = try ctx.getArtifact(cp.artifact, to: checkpointFile)
-            trainer = try TeacherTrainer.resume(from: checkpointFile, dataset: config.openDataset(folder: folder))
-            guard trainer.iteration == cp.step else {
-                throw JobFailure.permanent("train-teacher: checkpoint \(cp.artifact) holds iteration \(trainer.iteration), the job row says \(cp.step)")
-            }
-            ctx.log("resuming at iteration \(trainer.iteration) of \(config.iterations)")
+        if let cp = try loop.fetchCheckpoint() {
+            trainer = try loop.resumed(TeacherTrainer.resume(from: cp.file, dataset: config.openDataset(folder: folder)), from: cp)
         } else {
             let data = try config.openData(folder: folder)
             trainer = try TeacherTrainer(data)
@@ -87,43 +95,15 @@ public struct TrainTeacherJob: JobHandler {
         let startIteration = trainer.iteration
         // Validation draws with the EMA weights read back from a checkpoint file (DDIM 32, w = 3);
         // no best snapshot is kept, since a teacher needs its xvar table tabulated first.
-        var validation = try TrainingValidation(ctx: ctx, work: work.url, resolution: trainer.model.resolution,
-                                                outputName: ctx.spec["name"]?.string ?? "teacher-\(ctx.id)",
-                                                outputKind: TeacherTrainer.teacherKind, keepBest: false)
-        let snapshotFile = work.url.appendingPathComponent("snapshot.safetensors")
-        var latestValidation: [String: JSON] = [:]
-        func validate() throws {
-            guard var v = validation, v.isDue(trainer.iteration, total: config.iterations) else { return }
-            try trainer.saveCheckpoint(to: snapshotFile)
-            latestValidation = try v.validate(ctx: ctx, iteration: trainer.iteration, snapshot: snapshotFile) { model, _, prompts, seed in
-                try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .ddim, steps: 32, guidance: 3, xvar: nil)
-            }
-            validation = v
+        var validation = ValidationRounds(
+            try TrainingValidation(ctx: ctx, work: work.url, resolution: trainer.model.resolution,
+                                   outputName: ctx.spec["name"]?.string ?? "teacher-\(ctx.id)",
+                                   outputKind: TeacherTrainer.teacherKind, keepBest: false),
+            snapshot: work.url.appendingPathComponent("snapshot.safetensors"), write: trainer.saveCheckpoint) { model, _, prompts, seed in
+            try TextToImageSampling.sample(model, prompts: prompts, seed: seed, sampler: .ddim, steps: 32, guidance: 3, xvar: nil)
         }
-
-        func checkpoint() throws {
-            try trainer.saveCheckpoint(to: checkpointFile)
-            let sha = try ctx.putCheckedArtifact(name: "train-teacher-\(ctx.id)-checkpoint", kind: TeacherTrainer.checkpointKind, file: checkpointFile)
-            try ctx.recordCheckpoint(step: trainer.iteration, artifact: sha)
-        }
-
-        var meter = ProgressMeter(total: config.iterations, batch: config.batchSize, start: trainer.iteration)
-        var lastLoss = Double.nan
-        do {
-            while trainer.iteration < config.iterations {
-                try ctx.checkCancelled()
-                lastLoss = try trainer.step()
-                let p = meter.record(iteration: trainer.iteration, loss: lastLoss)
-                try validate()
-                ctx.progress(iteration: trainer.iteration, total: config.iterations, loss: p.loss, rate: p.imagesPerSecond,
-                             eta: p.etaSeconds, extra: ["unit": "images/s"].merging(latestValidation) { a, _ in a })
-                if config.checkpointEvery > 0, trainer.iteration % config.checkpointEvery == 0, trainer.iteration < config.iterations {
-                    try checkpoint()
-                }
-            }
-        } catch let stop as JobCancelled {
-            if stop.reason != .leaseLost, trainer.iteration > (ctx.checkpoint?.step ?? 0) { try? checkpoint() }
-            throw stop
+        let lastLoss = try loop.run(trainer, save: trainer.saveCheckpoint) { p in
+            try validation.figures(ctx: ctx, iteration: p.iteration, total: p.total)
         }
 
         ctx.log("tabulating xvar over \(config.xvarSteps) steps and writing the teacher")

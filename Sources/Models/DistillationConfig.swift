@@ -23,7 +23,10 @@ public enum DistillationMode: String, Codable, CaseIterable, Sendable {
 /// teacher's weights towards zero), EMA 0.99 (warmed up like the teacher's) for a run this
 /// short. The §5 defaults: 256 fixed teacher steps, w = 3, η = 0.75, pseudo-Huber c = 1e-4 per
 /// example (≈ the Euclidean distance the paper uses on ImageNet).
-public struct DistillationConfig: Codable, Equatable, Sendable {
+public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable {
+    public static let storedName = "a distillation config"
+    public func validateStored(field: String) throws { try validate() }
+
     /// S: student sampling steps.
     public var studentSteps: Int
     /// N_teacher(i): fixed or annealed 64 → 1280.
@@ -148,19 +151,8 @@ public struct DistillationConfig: Codable, Equatable, Sendable {
         return try ImageFolderDataset(directory: URL(fileURLWithPath: dataset), resolution: resolution, seed: seed)
     }
 
-    public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
-
     /// Decodes and validates the distillation config a file's metadata holds under `field`.
     public static func decode(json: String, source: String, field: String = "distillation") throws -> DistillationConfig {
-        let config: DistillationConfig
-        do { config = try JSONDecoder().decode(DistillationConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): \(field) is not valid JSON for a distillation config (\(decodingProblem(error)))")
-        }
-        do { try config.validate() } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
-        return config
+        try decodeStored(json: json, source: source, field: field)
     }
 }

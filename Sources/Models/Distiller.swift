@@ -3,27 +3,6 @@ import Diffusion
 import Foundation
 import NeuralNet
 
-/// One progress report of a distillation run.
-public struct DistillationProgress: Sendable {
-    /// Iterations completed.
-    public let iteration: Int
-    public let total: Int
-    /// Mean loss over the iterations since the previous report.
-    public let loss: Double
-    /// T = round(N_teacher(i) / S) · S of the last iteration (§5).
-    public let teacherSteps: Int
-    public let imagesPerSecond: Double
-    public let etaSeconds: Double
-
-    /// `iteration 120/300  loss 0.0834  teacher steps 256  31.2 images/s  ETA 2m 03s`
-    public var line: String {
-        let eta = Int(etaSeconds.rounded())
-        let etaText = eta >= 3600 ? String(format: "%dh %02dm", eta / 3600, eta / 60 % 60) : String(format: "%dm %02ds", eta / 60, eta % 60)
-        return String(format: "iteration %d/%d  loss %.4f  teacher steps %d  %.1f images/s  ETA ", iteration, total, loss,
-                      teacherSteps, imagesPerSecond) + etaText
-    }
-}
-
 /// Where a distillation iteration's time goes, summed over the iterations since the counters
 /// were last reset (seconds).
 public struct DistillationTimings: Sendable {
@@ -190,45 +169,9 @@ public final class Distiller {
         return loss
     }
 
-    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), as the teacher's.
-    public func emaDecay(at i: Int) -> Float {
-        min(config.emaDecay, Float(1 + i) / Float(10 + i))
-    }
-
     /// T of the iteration about to run (or of the last one, once finished).
     public var currentTeacherSteps: Int {
         config.effectiveTeacherSteps(atIteration: min(iteration, max(config.iterations - 1, 0)))
-    }
-
-    /// Distils until `config.iterations`, reporting every `reportEvery` iterations, writing a
-    /// checkpoint to `checkpoint` every `config.checkpointEvery` iterations, and stopping (after
-    /// a checkpoint) as soon as `shouldStop` returns true.
-    public func run(checkpoint: URL? = nil, reportEvery: Int = 10,
-                    progress: (DistillationProgress) -> Void = { _ in },
-                    shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
-        var windowLoss = 0.0, windowSteps = 0
-        var windowStart = DispatchTime.now().uptimeNanoseconds
-        while iteration < config.iterations {
-            if shouldStop() {
-                if let checkpoint { try saveCheckpoint(to: checkpoint) }
-                return .stopped(atIteration: iteration)
-            }
-            let steps = config.effectiveTeacherSteps(atIteration: iteration)
-            windowLoss += try step()
-            windowSteps += 1
-            if iteration % max(reportEvery, 1) == 0 || iteration == config.iterations {
-                let now = DispatchTime.now().uptimeNanoseconds
-                let rate = Double(windowSteps * config.batchSize) / max(Double(now - windowStart) / 1e9, 1e-9)
-                let remaining = Double((config.iterations - iteration) * config.batchSize) / max(rate, 1e-9)
-                progress(DistillationProgress(iteration: iteration, total: config.iterations, loss: windowLoss / Double(windowSteps),
-                                              teacherSteps: steps, imagesPerSecond: rate, etaSeconds: remaining))
-                windowLoss = 0; windowSteps = 0; windowStart = now
-            }
-            if let checkpoint, config.checkpointEvery > 0, iteration % config.checkpointEvery == 0, iteration < config.iterations {
-                try saveCheckpoint(to: checkpoint)
-            }
-        }
-        return .finished
     }
 
     /// Runs `body`, adding its wall time to `counter`.

@@ -4,30 +4,19 @@ import Foundation
 import NeuralNet
 import Tensors
 
-/// Distillation checkpoints: one safetensors file holding the student's weights
-/// (`model.<param>`), its EMA (`ema.<param>`), AdamW's moments and step (`adamw.*`), and
-/// metadata: `kind` = "distill-checkpoint", `iteration`, `seed`, `teacher_sha`, the distillation
-/// config and the model config as JSON, and the tokenizer. The teacher's weights are not copied:
-/// a resume is handed the teacher again and checks it by sha256. As for the teacher, (seed,
-/// iteration) is the whole random state.
-extension Distiller {
-    public static let checkpointKind = "distill-checkpoint"
+/// Distillation checkpoints (`TrainingCheckpoint`): kind "distill-checkpoint", `teacher_sha`,
+/// the distillation config under `distillation` and the model config under `config`. The
+/// teacher's weights are not copied: a resume is handed the teacher again and checks it by sha256.
+extension Distiller: ConfiguredRun {
+    public static let checkpointKind = ArtifactKind.distillCheckpoint
+
+    public func teacherSteps(ofIteration i: Int) -> Int? { config.effectiveTeacherSteps(atIteration: i) }
 
     /// Writes the checkpoint atomically (temporary file, then rename).
     public func saveCheckpoint(to url: URL) throws {
-        var tensors = student.parameters.map { ("model." + $0.name, $0.value) }
-        tensors += ema.stateTensors()
-        tensors += optimizer.stateTensors()
-        try SafeTensors.write(tensors, metadata: [
-            "kind": Self.checkpointKind,
-            "iteration": String(iteration),
-            "seed": String(config.seed),
-            "teacher_sha": teacherSHA,
-            "distillation": config.jsonString(),
-            "config": student.config.jsonString(),
-            "tokenizer": student.tokenizer.words.joined(separator: " "),
-            "tokenizer_max_length": String(student.tokenizer.maxLength),
-        ], to: url)
+        try TrainingCheckpoint.write(kind: Self.checkpointKind, model: student, ema: ema, optimizer: optimizer, iteration: iteration,
+                                     seed: config.seed, metadata: ["teacher_sha": teacherSHA, "distillation": config.jsonString(),
+                                                                   "config": student.config.jsonString()], to: url)
     }
 
     /// Rebuilds a run from a checkpoint and the teacher it was made with (checked by sha256),
@@ -47,40 +36,23 @@ extension Distiller {
     /// newer artifact took the teacher's name meanwhile).
     public static func resume(from url: URL, teacher loadTeacher: (_ sha: String) throws -> TextToImageModel,
                               dataset: TextImageDataset? = nil) throws -> Distiller {
-        let name = url.path
-        let (tensors, metadata) = try SafeTensors.read(url)
-        guard metadata["kind"] == checkpointKind else {
-            throw ModelError("\(name): not a distillation checkpoint (kind '\(printableField(metadata["kind"] ?? "none"))')")
-        }
-        guard let json = metadata["distillation"], let done = metadata["iteration"].flatMap(Int.init), done >= 0,
-              let teacherSHA = metadata["teacher_sha"] else {
+        let file = try TrainingCheckpoint.Contents(url, kind: checkpointKind, what: "distillation checkpoint")
+        let name = file.source
+        guard let json = file.metadata["distillation"], let done = file.iteration, let teacherSHA = file.metadata["teacher_sha"] else {
             throw ModelError("\(name): checkpoint metadata lacks the distillation config, the iteration or the teacher")
         }
         let config = try DistillationConfig.decode(json: json, source: name)   // checked before anything is loaded
         let teacher = try loadTeacher(teacherSHA)
         let distiller = try Distiller(config: config, teacher: teacher, teacherSHA: teacherSHA,
                                       dataset: dataset ?? config.openDataset(resolution: teacher.resolution))
-        do {
-            var weights: [String: Tensor] = [:], state: [String: Tensor] = [:]
-            for (key, t) in tensors {
-                if key.hasPrefix("model.") { weights[String(key.dropFirst(6))] = t } else { state[key] = t }
-            }
-            try distiller.student.load(weights)
-            try distiller.ema.load(stateTensors: state)
-            try distiller.optimizer.load(stateTensors: state)
-        } catch {
-            throw ModelError("\(name): \(error)")
-        }
-        guard distiller.optimizer.stepCount == done else {
-            throw ModelError("\(name): optimizer step \(distiller.optimizer.stepCount) disagrees with iteration \(done)")
-        }
+        try file.restore(model: distiller.student, ema: distiller.ema, optimizer: distiller.optimizer, iteration: done)
         distiller.iteration = done
         return distiller
     }
 }
 
 extension Distiller {
-    public static let studentKind = "student"
+    public static let studentKind = ArtifactKind.student
 
     /// Ends the run: writes the student (EMA weights as its parameters) with `kind` "student" and
     /// metadata `student_steps` (S), `guidance` (the fixed w) or `guidance_range` (`LOW:HIGH`,

@@ -68,7 +68,10 @@ public struct UViTConfig: Codable, Equatable, Sendable {
 
 /// Everything needed to rebuild a text-to-image network: both parts and the noise schedule
 /// (whose log-SNR the network is conditioned on).
-public struct ModelConfig: Codable, Equatable, Sendable {
+public struct ModelConfig: StoredConfig, Equatable, Sendable {
+    public static let storedName = "a ModelConfig"
+    public func validateStored(field: String) throws { try validate(FieldCheck(field + ".")) }
+
     public var preset: String
     public var text: TextEncoderConfig
     public var uvit: UViTConfig
@@ -110,21 +113,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                                 CheckedSize.product(ct, e), e, uvit.parameterCount(contextWidth: ct)])
     }
 
-    public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
-
     /// Decodes and validates the config a file's metadata holds under `field` (errors name
     /// the file and the field, e.g. "t.safetensors: config.uvit.maxGroups must be ≥ 1, got 0").
     public static func decode(json: String, source: String, field: String = "config") throws -> ModelConfig {
-        let config: ModelConfig
-        do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): \(field) is not valid JSON for a ModelConfig (\(decodingProblem(error)))")
-        }
-        do { try config.validate(FieldCheck(field + ".")) } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
-        return config
+        try decodeStored(json: json, source: source, field: field)
     }
 }
 

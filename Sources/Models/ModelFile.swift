@@ -108,7 +108,7 @@ public struct ModelFile {
 }
 
 extension TeacherTrainer {
-    public static let teacherKind = "teacher"
+    public static let teacherKind = ArtifactKind.teacher
 
     /// Ends the run: tabulates xvar with the EMA weights and writes the teacher (EMA weights as
     /// its parameters, the table, the model and training configs) to `url`.

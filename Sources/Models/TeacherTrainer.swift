@@ -3,31 +3,6 @@ import Diffusion
 import Foundation
 import NeuralNet
 
-/// One progress report of a training run.
-public struct TrainingProgress: Sendable {
-    /// Iterations completed.
-    public let iteration: Int
-    public let total: Int
-    /// Mean loss over the iterations since the previous report.
-    public let loss: Double
-    public let imagesPerSecond: Double
-    public let etaSeconds: Double
-
-    /// `iteration 120/2500  loss 0.1834  61.2 images/s  ETA 41m 03s`
-    public var line: String {
-        let eta = Int(etaSeconds.rounded())
-        let etaText = eta >= 3600 ? String(format: "%dh %02dm", eta / 3600, eta / 60 % 60) : String(format: "%dm %02ds", eta / 60, eta % 60)
-        return String(format: "iteration %d/%d  loss %.4f  %.1f images/s  ETA ", iteration, total, loss, imagesPerSecond) + etaText
-    }
-}
-
-/// How a call to `run` ended.
-public enum TrainingOutcome: Equatable, Sendable {
-    case finished
-    /// `shouldStop` asked to stop; the state was checkpointed (when a checkpoint URL was given).
-    case stopped(atIteration: Int)
-}
-
 /// Teacher training (docs/algorithms.md §2): v-loss with the null conditioning at probability
 /// p_uncond, AdamW with warm-up, cosine decay and gradient clipping, and an EMA of the weights
 /// (with a warmed-up decay, `emaDecay(at:)`).
@@ -83,45 +58,6 @@ public final class TeacherTrainer {
         ema.update()
         iteration = i + 1
         return loss
-    }
-
-    /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), so that a short run's average is
-    /// not dominated by the random initial weights (the warm-up of TensorFlow's
-    /// ExponentialMovingAverage with num_updates).
-    public func emaDecay(at i: Int) -> Float {
-        min(config.emaDecay, Float(1 + i) / Float(10 + i))
-    }
-
-    /// Trains until `config.iterations`, reporting every `reportEvery` iterations, writing a
-    /// checkpoint to `checkpoint` every `config.checkpointEvery` iterations, and stopping (after
-    /// a checkpoint) as soon as `shouldStop` returns true.
-    public func run(checkpoint: URL? = nil, reportEvery: Int = 10,
-                    progress: (TrainingProgress) -> Void = { _ in },
-                    shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
-        var windowLoss = 0.0, windowSteps = 0
-        var windowStart = DispatchTime.now().uptimeNanoseconds
-        var rate = 0.0
-        while iteration < config.iterations {
-            if shouldStop() {
-                if let checkpoint { try saveCheckpoint(to: checkpoint) }
-                return .stopped(atIteration: iteration)
-            }
-            windowLoss += try step()
-            windowSteps += 1
-            if iteration % max(reportEvery, 1) == 0 || iteration == config.iterations {
-                let now = DispatchTime.now().uptimeNanoseconds
-                let seconds = Double(now - windowStart) / 1e9
-                rate = Double(windowSteps * config.batchSize) / max(seconds, 1e-9)
-                let remaining = Double((config.iterations - iteration) * config.batchSize) / max(rate, 1e-9)
-                progress(TrainingProgress(iteration: iteration, total: config.iterations, loss: windowLoss / Double(windowSteps),
-                                          imagesPerSecond: rate, etaSeconds: remaining))
-                windowLoss = 0; windowSteps = 0; windowStart = now
-            }
-            if let checkpoint, config.checkpointEvery > 0, iteration % config.checkpointEvery == 0, iteration < config.iterations {
-                try saveCheckpoint(to: checkpoint)
-            }
-        }
-        return .finished
     }
 
     /// The teacher's xvar table (docs/algorithms.md §4) from the EMA weights: for every step of a

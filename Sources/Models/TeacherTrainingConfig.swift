@@ -4,7 +4,10 @@ import Foundation
 /// Everything that determines a teacher training run (the `train-teacher` job's spec, minus the
 /// dataset, which the caller opens). Together with the dataset and the seed it fixes every
 /// number the run produces.
-public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
+public struct TeacherTrainingConfig: StoredConfig, RunSettings, Equatable, Sendable {
+    public static let storedName = "a training config"
+    public func validateStored(field: String) throws { try validate(FieldCheck(field + ".")) }
+
     public var model: ModelConfig
     /// "shapes" (the built-in shapes world, seeded with `seed`) or the path of an image folder
     /// (PNGs + metadata.jsonl).
@@ -129,20 +132,9 @@ public struct TeacherTrainingConfig: Codable, Equatable, Sendable {
         return TeacherData(config: c, dataset: data, tokenizer: tokenizer, vocabulary: report)
     }
 
-    public func jsonString() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
-
     /// Decodes and validates the training config a file's metadata holds under `field`.
     public static func decode(json: String, source: String, field: String = "config") throws -> TeacherTrainingConfig {
-        let config: TeacherTrainingConfig
-        do { config = try JSONDecoder().decode(TeacherTrainingConfig.self, from: Data(json.utf8)) } catch {
-            throw ModelError("\(source): \(field) is not valid JSON for a training config (\(decodingProblem(error)))")
-        }
-        do { try config.validate(FieldCheck(field + ".")) } catch let e as ModelError { throw ModelError("\(source): \(e.description)") }
-        return config
+        try decodeStored(json: json, source: source, field: field)
     }
 }
 

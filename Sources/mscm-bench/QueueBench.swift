@@ -78,7 +78,7 @@ struct QueueBench {
             let store = JobStore(db)
             var lat: [Double] = []
             for _ in 0..<samples {
-                let id = try store.submit(NewJob(kind: "sleep", spec: sleep0)).id
+                let id = try store.submit(NewJob(kind: SleepJob.kind, spec: sleep0)).id
                 var j = try store.get(id)!
                 while j.state != .succeeded { Thread.sleep(forTimeInterval: 0.002); j = try store.get(id)! }
                 lat.append(j.attemptedAt! - j.createdAt)
@@ -103,7 +103,7 @@ struct QueueBench {
             try db.execute("VACUUM ANALYZE jobs")
             let seeded = Clock.now - t0
             let store = JobStore(db)
-            for _ in 0..<100 { try store.submit(NewJob(kind: "sleep", spec: sleep0)) }
+            for _ in 0..<100 { try store.submit(NewJob(kind: SleepJob.kind, spec: sleep0)) }
             let plan = try db.query("""
                 EXPLAIN ANALYZE SELECT id FROM jobs WHERE state = 'queued' AND run_at <= now()
                 AND queue = ANY('{default}'::text[]) AND kind = ANY('{sleep}'::text[])

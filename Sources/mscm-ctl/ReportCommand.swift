@@ -3,6 +3,7 @@ import Evaluation
 import Formats
 import Foundation
 import JobQueue
+import Models
 import Jobs
 
 /// `report list | show JOB|NAME [--export DIR] | index --export DIR | latest [--export DIR]`:
@@ -135,7 +136,7 @@ func latest(_ flags: Flags) throws {
     guard let name = job.result?["report"]?.string else { throw UsageError("\(cmd): job \(job.id) recorded no report") }
     let prefix = name + "/"
     let artifacts = try ArtifactStore(db).list(job: job.id, limit: 10_000)
-        .filter { $0.kind.hasPrefix("report-") && $0.name.hasPrefix(prefix) }
+        .filter { $0.kind.hasPrefix(ArtifactKind.reportPrefix) && $0.name.hasPrefix(prefix) }
         .sorted { $0.name < $1.name }
     guard !artifacts.isEmpty else { throw UsageError("\(cmd): job \(job.id)'s report artifacts are gone") }
     let local = job.result?["report_dir"]?.string.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }

@@ -42,10 +42,10 @@ let sampleCommand = Command(
     // checkpoint) is one line saying what it is, before any decoder sees it.
     let header: ModelHeader
     do { header = try ModelHeader.read(URL(fileURLWithPath: modelPath)) } catch { throw UsageError("\(cmd): \(error)") }
-    guard ["teacher", "student", "teacher-checkpoint"].contains(header.kind ?? "") else {
+    guard (ArtifactKind.models + [ArtifactKind.teacherCheckpoint]).contains(header.kind ?? "") else {
         throw UsageError("\(cmd): \(modelPath) is \(ModelHeader.describe(header.kind)); --model takes a teacher or a student")
     }
-    if header.kind == "student" && header.student == nil {
+    if header.kind == ArtifactKind.student && header.student == nil {
         throw UsageError("\(cmd): \(modelPath): student file lacks a valid student_steps or guidance")
     }
     // The model decides the defaults, so it is read before the sampling flags.

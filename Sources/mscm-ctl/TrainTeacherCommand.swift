@@ -1,6 +1,7 @@
 import CommandLineKit
 import Datasets
 import Foundation
+import JobQueue
 import Jobs
 import Models
 
@@ -12,25 +13,16 @@ let trainTeacherCommand = Command(
     usage: """
     mscm-ctl train-teacher --out FILE [--preset tiny|small|base] [--resolution 16|32|64] [--iterations N] [--batch B] [--lr LR] [--seed K]
                                  [--dataset shapes|DIR] [--heldout F] [--caption-key K] [--min-word-count N]
-                                 [--checkpoint FILE] [--checkpoint-every N] [--report-every N]
+                                 [--p-uncond P] [--ema-decay D] [--checkpoint FILE] [--checkpoint-every N] [--report-every N]
            mscm-ctl train-teacher --resume CHECKPOINT --out FILE [--iterations N] [--checkpoint FILE] [--report-every N]
     """,
-    flags: [.value("out", "FILE", "the teacher to write (safetensors: EMA weights, xvar table, configs); required"),
-            .value("preset", "NAME", "model preset: tiny, small (default) or base"),
-            .value("iterations", "N", "training iterations (default: the preset's)"),
-            .value("batch", "B", "examples per iteration (default: the preset's)"),
-            .value("lr", "LR", "peak AdamW learning rate (default: the preset's)"),
-            .value("seed", "K", "seed of the weights, data, noise and dropout (default 0)"),
-            .value("resolution", "R", "pixels per side: 16, 32 or 64 (default: the preset's; the preset is sized for it)"),
-            .value("dataset", "SOURCE", "'shapes' (the built-in shapes world, default) or an image folder (PNGs + metadata.jsonl or .csv)"),
-            .value("data", "SOURCE", "the same as --dataset"),
-            .value("heldout", "F", "image folders: fraction held out when the metadata has no split column (default 0.05)"),
-            .value("caption-key", "K", "image folders: the caption field (default: text, else caption)"),
-            .value("min-word-count", "N", "image folders: a word enters the vocabulary if the training captions hold it N times (default 2)"),
-            .value("checkpoint", "FILE", "checkpoint file (default: OUT with .checkpoint.safetensors)"),
-            .value("checkpoint-every", "N", "iterations between checkpoints (default: the preset's; 0 = never)"),
-            .value("resume", "CHECKPOINT", "continue the run saved in CHECKPOINT (its config and seed apply)"),
-            .value("report-every", "N", "iterations between progress lines (default 10)")]
+    // The run's settings are the train-teacher job's flags: one declaration (ranges, defaults,
+    // help) for the job and this command.
+    flags: [.value("out", "FILE", "the teacher to write (safetensors: EMA weights, xvar table, configs); required")]
+        + TrainTeacherJob.trainingFlags.map(\.flagSpec)
+        + [.value("checkpoint", "FILE", "checkpoint file (default: OUT with .checkpoint.safetensors)"),
+           .value("resume", "CHECKPOINT", "continue the run saved in CHECKPOINT (its config and seed apply)"),
+           .value("report-every", "N", "iterations between progress lines (default 10)")]
 ) { flags in
     let cmd = "mscm-ctl train-teacher"
     guard let outPath = flags.string("out") else { throw UsageError("\(cmd): --out is required") }
@@ -38,27 +30,18 @@ let trainTeacherCommand = Command(
     let out = URL(fileURLWithPath: outPath)
     let checkpoint = URL(fileURLWithPath: flags.string("checkpoint")
         ?? (outPath.hasSuffix(".safetensors") ? String(outPath.dropLast(12)) : outPath) + ".checkpoint.safetensors")
-    let iterations = try flags.int("iterations", range: 1...100_000_000)
+    let spec = try SpecFlag.spec(from: flags, table: TrainTeacherJob.trainingFlags, command: cmd)
     let reportEvery = try flags.int("report-every", default: 10, range: 1...1_000_000)!
 
     let trainer: TeacherTrainer
     if let resume = flags.string("resume") {
-        for name in ["preset", "resolution", "batch", "lr", "seed", "data", "dataset", "heldout", "caption-key", "min-word-count",
-                     "checkpoint-every"] where flags.has(name) {
-            throw UsageError("\(cmd): --\(name) cannot change a resumed run (its checkpoint holds the config)")
+        for f in TrainTeacherJob.trainingFlags where f.name != "iterations" && flags.has(f.name) {
+            throw UsageError("\(cmd): --\(f.name) cannot change a resumed run (its checkpoint holds the config)")
         }
-        trainer = try TeacherTrainer.resume(from: URL(fileURLWithPath: resume), iterations: iterations)
+        trainer = try TeacherTrainer.resume(from: URL(fileURLWithPath: resume), iterations: flags.has("iterations") ? spec["iterations"]?.int : nil)
         print("resuming \(resume) at iteration \(trainer.iteration)/\(trainer.config.iterations)")
     } else {
-        if flags.has("data") && flags.has("dataset") { throw UsageError("\(cmd): give --dataset or --data, not both") }
-        let spec = TeacherTrainingSpec(
-            preset: flags.string("preset"), dataset: flags.string("dataset") ?? flags.string("data"), iterations: iterations,
-            batch: try flags.int("batch", range: 1...65536), lr: try flags.double("lr", range: 1e-8...1),
-            seed: try flags.int("seed", range: 0...Int.max).map(UInt64.init),
-            checkpointEvery: try flags.int("checkpoint-every", range: 0...100_000_000),
-            resolution: try flags.int("resolution", range: 16...64), heldout: try flags.double("heldout", range: 0...0.99),
-            captionKey: flags.string("caption-key"), minWordCount: try flags.int("min-word-count", range: 1...1_000_000))
-        let data = try spec.resolved().openData()
+        let data = try TrainTeacherJob.trainingConfig(spec).openData()
         trainer = try TeacherTrainer(data)
         if let v = data.vocabulary {
             print("data: \(data.dataset.count ?? 0) training pictures, \(data.heldoutCount ?? 0) held out (\((data.dataset as? ImageFolderDataset)?.heldoutSplit.source ?? ""))")
