@@ -23,10 +23,11 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("DiffusionTests", ["Diffusion", "Tensors"]),
     ("ToyDiffusionTests", ["ToyDiffusion", "Diffusion", "NeuralNet", "Tensors"]),
     ("DatasetsTests", ["Datasets", "Tensors", "FuzzSupport"]),
-    ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets", "FuzzSupport"]),
-    ("EvaluationTests", ["Evaluation", "Formats", "Tensors", "NeuralNet", "Models", "Datasets", "FuzzSupport"]),
+    ("ModelsTests", ["Models", "Diffusion", "NeuralNet", "Tensors", "Datasets"]),
+    ("EvaluationTests", ["Evaluation", "Formats", "Tensors", "NeuralNet", "Models", "Datasets", "Training", "FuzzSupport"]),
+    ("TrainingTests", ["Training", "Evaluation", "Models", "Datasets", "Diffusion", "NeuralNet", "Tensors", "FuzzSupport"]),
     ("JobQueueTests", ["JobQueue", "Formats"]),
-    ("JobsTests", ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Models", "NeuralNet", "Datasets", "Evaluation", "FuzzSupport"]),
+    ("JobsTests", ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Models", "NeuralNet", "Datasets", "Evaluation", "Training", "FuzzSupport"]),
 ]
 
 let package = Package(
@@ -58,14 +59,17 @@ let package = Package(
         // The one-dimensional mixture world of Figure 1: a small velocity network and its distillation.
         .target(name: "ToyDiffusion", dependencies: ["Tensors", "NeuralNet", "Diffusion"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG", "Formats"], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Datasets", "Formats"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Models", "Datasets", "Formats"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Formats"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Formats"], swiftSettings: fast),
+        // The training loops (teacher, distiller, evaluator), their configs, specs and checkpoints,
+        // and the opening of their datasets: the one module where Datasets feeds the models.
+        .target(name: "Training", dependencies: ["Tensors", "NeuralNet", "Diffusion", "Models", "Evaluation", "Datasets", "Formats"], swiftSettings: fast),
         .target(name: "JobQueue", dependencies: ["CLibPQ", "Formats"]),
-        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Models", "Datasets", "Evaluation", "Formats", "CommandLineKit"], swiftSettings: fast),
+        .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Evaluation", "Training", "Formats", "CommandLineKit"], swiftSettings: fast),
 
-        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Diffusion", "ToyDiffusion", "Datasets", "Models", "Evaluation"]),
+        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Diffusion", "ToyDiffusion", "Datasets", "Models", "Evaluation", "Training"]),
         .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats"]),
-        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Formats", "Tensors", "NeuralNet", "Models", "Diffusion", "Datasets", "Evaluation"], swiftSettings: fast),
+        .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Formats", "Tensors", "NeuralNet", "Models", "Diffusion", "Datasets", "Evaluation", "Training"], swiftSettings: fast),
         // The seeded mutation fuzzer the readers' fuzz tests share (ops/fuzz runs them long).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 

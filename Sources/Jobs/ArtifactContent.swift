@@ -5,6 +5,7 @@ import JobQueue
 import Models
 import NeuralNet
 import Tensors
+import Training
 
 // An artifact of a kind mscm reads back (teacher, student, evaluator, training checkpoints)
 // must be readable before it is stored: a crafted or damaged file imported as a teacher would

@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import JobQueue
 import Models
+import Training
 
 /// Where a `train-teacher` job's `dataset` lies: the built-in shapes world, an imported dataset
 /// in the artifact store (kind `dataset`, reached by every worker through the database), or a

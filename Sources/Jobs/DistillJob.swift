@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import JobQueue
 import Models
+import Training
 
 /// `distill`: multistep consistency distillation (docs/algorithms.md §5) of a `teacher` artifact into
 /// an S-step student with `Distiller`, stored as a `student` artifact; `--mode ct` runs

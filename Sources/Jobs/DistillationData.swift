@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import JobQueue
 import Models
+import Training
 
 /// What a student distils on: its teacher's own training data. The shapes world needs nothing
 /// (the distillation config opens it, as before); a teacher trained on an image folder names the

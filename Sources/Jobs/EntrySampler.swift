@@ -5,6 +5,7 @@ import Foundation
 import JobQueue
 import Models
 import Tensors
+import Training
 
 /// Draws the pictures of one evaluate entry: loads its model from the artifact store (each
 /// model once), samples every prompt under each seed with seed-matched noise, counts the

@@ -5,6 +5,7 @@ import Foundation
 import JobQueue
 import Models
 import Tensors
+import Training
 
 /// `evaluate`: scores teachers and students on the held-out prompts (docs/algorithms.md §7).
 ///

@@ -2,6 +2,7 @@ import Formats
 import Foundation
 import JobQueue
 import Models
+import Training
 
 /// The `__metadata__` of a safetensors file, read from its header alone (8 bytes of length,
 /// then the JSON header) — never the weights — so a command or a submit can tell what a file

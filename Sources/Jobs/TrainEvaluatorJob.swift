@@ -4,6 +4,7 @@ import Formats
 import Foundation
 import JobQueue
 import Models
+import Training
 
 /// `train-evaluator`: trains the judge of the evaluate job — the attribute classifier whose
 /// penultimate layer is the FID feature space, and the shapes-world CLIP for CLIP scores

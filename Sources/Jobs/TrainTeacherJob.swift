@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import JobQueue
 import Models
+import Training
 
 /// `train-teacher`: trains a text-to-image teacher (docs/algorithms.md §2) with `TeacherTrainer` and
 /// stores it as a `teacher` artifact (EMA weights, xvar table of §4, configs).

@@ -3,6 +3,7 @@ import Foundation
 import JobQueue
 import Models
 import Tensors
+import Training
 
 /// The checkpointed job loop of every training job: the library's one training loop
 /// (`TrainingRun.train`) inside a job — a cancel check before each iteration, a progress report

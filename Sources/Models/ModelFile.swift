@@ -51,7 +51,7 @@ public struct ModelFile {
         }
         guard let json = metadata["config"] else { throw ModelError("\(name): metadata lacks the model config") }
         let config: ModelConfig
-        if kind == TeacherTrainer.checkpointKind {
+        if kind == ArtifactKind.teacherCheckpoint {
             // A training checkpoint: its EMA weights (`ema.<param>`) are the model to sample.
             config = try TeacherTrainingConfig.decode(json: json, source: name).model
             var ema: [String: Tensor] = [:]
@@ -92,7 +92,7 @@ public struct ModelFile {
     /// sampling uses as its step count and label; other kinds have none to check.
     @discardableResult
     static func checkStudentMetadata(_ metadata: [String: String], kind: String, source: String) throws -> Int? {
-        guard kind == Distiller.studentKind else { return nil }
+        guard kind == ArtifactKind.student else { return nil }
         if let g = metadata["guidance"] {
             guard let w = Double(g), w.isFinite, w >= 0 else {
                 throw ModelError("\(source): metadata.guidance must be a finite number ≥ 0, got '\(printableField(g))'")
@@ -107,16 +107,31 @@ public struct ModelFile {
     }
 }
 
-extension TeacherTrainer {
-    public static let teacherKind = ArtifactKind.teacher
-
-    /// Ends the run: tabulates xvar with the EMA weights and writes the teacher (EMA weights as
-    /// its parameters, the table, the model and training configs) to `url`.
-    @discardableResult
-    public func writeTeacher(to url: URL) throws -> XvarTable {
-        let table = xvarTable()
-        try ModelFile.write(model, tensors: ema.shadowTensors(), kind: Self.teacherKind, xvar: table,
-                            extraMetadata: ["training": config.jsonString(), "iterations_done": String(iteration)], to: url)
-        return table
+extension ModelFile {
+    /// S of a student file (its `student_steps`), nil for any other kind of model.
+    public var studentSteps: Int? {
+        guard kind == ArtifactKind.student else { return nil }
+        return metadata["student_steps"].flatMap(Int.init).flatMap { (1...10_000).contains($0) ? $0 : nil }
     }
+
+    /// The guidance range of a guidance-conditioned student (from its model config), nil otherwise.
+    public var guidanceRange: GuidanceRange? { model.guidanceRange }
+}
+
+/// The tokenizer a saved model was trained with, from its file's metadata (`tokenizer`: the
+/// words, `tokenizer_max_length`), checked before it is built: a length of 2…4096 tokens, at
+/// most a million distinct words.
+public func tokenizerFromMetadata(_ metadata: [String: String], source: String) throws -> Tokenizer {
+    guard let words = metadata["tokenizer"], let lengthText = metadata["tokenizer_max_length"] else {
+        throw ModelError("\(source): metadata lacks the tokenizer vocabulary")
+    }
+    guard let length = Int(lengthText), (2...4096).contains(length) else {
+        throw ModelError("\(source): metadata.tokenizer_max_length must be an integer in 2…4096, got '\(printableField(lengthText))'")
+    }
+    let list = words.split(separator: " ").map(String.init)
+    guard list.count <= 1_000_000 else {
+        throw ModelError("\(source): metadata.tokenizer must hold at most 1000000 words, got \(list.count)")
+    }
+    guard Set(list).count == list.count else { throw ModelError("\(source): metadata.tokenizer repeats a word") }
+    return Tokenizer(words: list, maxLength: length)
 }

@@ -1,5 +1,3 @@
-import Datasets
-
 /// Word-level caption tokenizer. Its vocabulary is data: the shapes world's 28 grammar words
 /// (`Tokenizer.shapes`), or words learned from a dataset's training captions
 /// (`Tokenizer.learn`), stored in every model file and read back by everything that loads it.
@@ -10,7 +8,7 @@ import Datasets
 /// report them (`unknownWords`) rather than letting them pass silently.
 ///
 /// Ids: `pad` = 0, `unk` = 1, `bos` = 2, `eos` = 3, then the words in vocabulary order
-/// (for the shapes world `ShapesWorld.vocabulary`, first appearance in the caption template), so
+/// (for the shapes world `Tokenizer.shapesWords`, first appearance in the caption template), so
 /// ids are stable and a trained embedding table stays valid. Text is split by `Tokenizer.words`:
 /// lower-cased, broken at anything that is not a letter or a digit.
 ///
@@ -27,8 +25,19 @@ public struct Tokenizer: Equatable {
     public let maxLength: Int
     private let ids: [String: Int32]
 
+    /// The shapes world's 28 grammar words in order of first appearance in its caption template:
+    /// `ShapesWorld.vocabulary` (Datasets), written out here so Models need not import the
+    /// datasets; a Training test keeps the two identical. Ids follow this order: append-only.
+    public static let shapesWords = [
+        "a", "small", "large",
+        "red", "orange", "yellow", "green", "cyan", "blue", "magenta",
+        "circle", "square", "triangle", "diamond", "cross",
+        "in", "the", "centre", "at", "top", "left", "right", "bottom",
+        "on", "black", "grey", "white", "background",
+    ]
+
     /// The shapes-world tokenizer.
-    public static let shapes = Tokenizer(words: ShapesWorld.vocabulary, maxLength: 16)
+    public static let shapes = Tokenizer(words: shapesWords, maxLength: 16)
 
     public init(words: [String], maxLength: Int = 16) {
         precondition(maxLength >= 2, "maxLength must leave room for bos and eos")

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Tensors
+import Training
 
 // Distillation benchmark: iterations/s of `Distiller` at the default settings (batch 32, 256
 // teacher steps, w = 3) on a randomly initialised `small` teacher, and where an iteration's

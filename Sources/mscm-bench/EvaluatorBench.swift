@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Training
 
 // The evaluator's training run with the default config (what `train-evaluator` does): wall
 // time of the training iterations, then its quality on fresh renders of the held-out prompts.

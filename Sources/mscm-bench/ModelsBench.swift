@@ -3,6 +3,7 @@ import Diffusion
 import Foundation
 import Models
 import Tensors
+import Training
 
 // The networks: for each preset its size, its analytic forward cost, how fast a teacher
 // trains (the trainer's real iteration: data, forward, backward, clip, AdamW, EMA) and how

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Models
+import Training
 
 // `mscm-bench models.resolutions`: the `small` preset sized for 16, 32 and 64 pixels
 // (`--resolution`): parameters, forward GFLOP per image and training images/s on the shapes

@@ -4,6 +4,7 @@ import Foundation
 import JobQueue
 import Jobs
 import Models
+import Training
 
 // mscm-ctl train-teacher: the train-teacher job's library code, run in this process.
 

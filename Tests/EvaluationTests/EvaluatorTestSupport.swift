@@ -1,4 +1,5 @@
 import Tensors
+import Training
 import XCTest
 import Datasets
 import NeuralNet

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import Training
 import XCTest
 import Datasets
 import Models

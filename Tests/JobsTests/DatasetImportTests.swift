@@ -2,6 +2,7 @@ import Datasets
 import Formats
 import Foundation
 import JobQueue
+import Training
 import XCTest
 import Models
 @testable import Jobs

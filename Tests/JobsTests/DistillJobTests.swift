@@ -1,6 +1,7 @@
 import Formats
 import Foundation
 import JobQueue
+import Training
 import XCTest
 import Models
 @testable import Jobs

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import JobQueue
+import Training
 import XCTest
 import Models
 @testable import Jobs

@@ -1,7 +1,6 @@
 import NeuralNet
 import Tensors
 import XCTest
-import Datasets
 import Diffusion
 @testable import Models
 

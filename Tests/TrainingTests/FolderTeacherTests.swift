@@ -2,6 +2,7 @@ import XCTest
 import Datasets
 import Diffusion
 @testable import Models
+@testable import Training
 
 /// A teacher trained on a user's folder follows the folder's words: its vocabulary is learned
 /// from the training split only, sized into the model, stored in the file and read back.

@@ -1,6 +1,7 @@
 import Datasets
 import Formats
 import Foundation
+import Models
 import NeuralNet
 import Tensors
 
@@ -75,15 +76,4 @@ extension Distiller {
         }
         try ModelFile.write(student, tensors: ema.shadowTensors(), kind: Self.studentKind, extraMetadata: metadata, to: url)
     }
-}
-
-extension ModelFile {
-    /// S of a student file (its `student_steps`), nil for any other kind of model.
-    public var studentSteps: Int? {
-        guard kind == Distiller.studentKind else { return nil }
-        return metadata["student_steps"].flatMap(Int.init).flatMap { (1...10_000).contains($0) ? $0 : nil }
-    }
-
-    /// The guidance range of a guidance-conditioned student (from its model config), nil otherwise.
-    public var guidanceRange: GuidanceRange? { model.guidanceRange }
 }

@@ -1,6 +1,7 @@
 import XCTest
 import NeuralNet
 @testable import Evaluation
+@testable import Training
 
 /// The shapes-world evaluator is exactly what it was before folder evaluators existed: the
 /// weights of a tiny evaluator after 20 iterations (seed 3) hash to the value measured at

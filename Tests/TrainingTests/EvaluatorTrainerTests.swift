@@ -1,6 +1,7 @@
 import XCTest
 import Datasets
 @testable import Evaluation
+@testable import Training
 
 /// The tiny evaluator learns in a few seconds: both losses fall and it reads held-out renders
 /// far above chance; batches hold distinct scenes and are a pure function of (seed, iteration).

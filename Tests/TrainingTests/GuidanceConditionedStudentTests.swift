@@ -4,6 +4,7 @@ import Datasets
 import Diffusion
 import NeuralNet
 @testable import Models
+@testable import Training
 
 /// Guidance-conditioned students (docs/algorithms.md §5, project choice after LCM): one student for
 /// w ∈ [w_min, w_max], w given as an input through `embed.guidance`. A fresh student is the

@@ -6,6 +6,7 @@ import NeuralNet
 import Tensors
 import XCTest
 @testable import Models
+@testable import Training
 
 /// The model-config reader on mutated model files: teachers, students and teacher checkpoints
 /// whose metadata (config JSON, tokenizer, xvar and student fields) and tensors were mutated —

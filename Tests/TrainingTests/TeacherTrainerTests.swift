@@ -2,6 +2,7 @@ import XCTest
 import Datasets
 import Diffusion
 @testable import Models
+@testable import Training
 
 final class TeacherTrainerTests: XCTestCase {
     func tinyConfig(iterations: Int = 6) -> TeacherTrainingConfig {

@@ -1,6 +1,7 @@
 import Datasets
 import Formats
 import Foundation
+import Models
 import NeuralNet
 import Tensors
 
@@ -39,22 +40,4 @@ extension TeacherTrainer: ConfiguredRun {
         trainer.iteration = done
         return trainer
     }
-}
-
-/// The tokenizer a saved model was trained with, from its file's metadata (`tokenizer`: the
-/// words, `tokenizer_max_length`), checked before it is built: a length of 2…4096 tokens, at
-/// most a million distinct words.
-public func tokenizerFromMetadata(_ metadata: [String: String], source: String) throws -> Tokenizer {
-    guard let words = metadata["tokenizer"], let lengthText = metadata["tokenizer_max_length"] else {
-        throw ModelError("\(source): metadata lacks the tokenizer vocabulary")
-    }
-    guard let length = Int(lengthText), (2...4096).contains(length) else {
-        throw ModelError("\(source): metadata.tokenizer_max_length must be an integer in 2…4096, got '\(printableField(lengthText))'")
-    }
-    let list = words.split(separator: " ").map(String.init)
-    guard list.count <= 1_000_000 else {
-        throw ModelError("\(source): metadata.tokenizer must hold at most 1000000 words, got \(list.count)")
-    }
-    guard Set(list).count == list.count else { throw ModelError("\(source): metadata.tokenizer repeats a word") }
-    return Tokenizer(words: list, maxLength: length)
 }

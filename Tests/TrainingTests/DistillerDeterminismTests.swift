@@ -4,6 +4,7 @@ import Datasets
 import Diffusion
 import NeuralNet
 @testable import Models
+@testable import Training
 
 /// Guards the bytes of fixed-w distillation: the student file and the checkpoint of a short
 /// `tiny` run must keep the sha256 they had before guidance-conditioned students were added

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Models
+@testable import Training
 
 final class TeacherTrainingSpecTests: XCTestCase {
     func testDefaultsAndOverrides() throws {

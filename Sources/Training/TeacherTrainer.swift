@@ -1,6 +1,7 @@
 import Datasets
 import Diffusion
 import Foundation
+import Models
 import NeuralNet
 
 /// Teacher training (docs/algorithms.md §2): v-loss with the null conditioning at probability
@@ -73,5 +74,19 @@ public final class TeacherTrainer {
         return XvarTable.estimate(model: model.velocityModel(captions: data.captions), data: data.images,
                                   steps: config.xvarSteps, eta: config.xvarEta, batchSize: m, seed: config.seed,
                                   schedule: config.model.schedule)
+    }
+}
+
+extension TeacherTrainer {
+    public static let teacherKind = ArtifactKind.teacher
+
+    /// Ends the run: tabulates xvar with the EMA weights and writes the teacher (EMA weights as
+    /// its parameters, the table, the model and training configs) to `url`.
+    @discardableResult
+    public func writeTeacher(to url: URL) throws -> XvarTable {
+        let table = xvarTable()
+        try ModelFile.write(model, tensors: ema.shadowTensors(), kind: Self.teacherKind, xvar: table,
+                            extraMetadata: ["training": config.jsonString(), "iterations_done": String(iteration)], to: url)
+        return table
     }
 }

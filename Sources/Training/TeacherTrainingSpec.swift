@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// What a person (or a `train-teacher` job's JSON spec) may set for a teacher run; everything
 /// left out takes the preset's default (`TeacherTrainingConfig.defaults(preset:)`).

@@ -4,6 +4,7 @@ import Datasets
 import Diffusion
 import NeuralNet
 @testable import Models
+@testable import Training
 
 final class DistillerTests: XCTestCase {
     /// A teacher with non-trivial outputs: tiny weights, perturbed so every branch (the null

@@ -1,6 +1,7 @@
 import Datasets
 import Diffusion
 import Foundation
+import Models
 
 /// Which §5 target a `Distiller` trains towards.
 public enum DistillationMode: String, Codable, CaseIterable, Sendable {

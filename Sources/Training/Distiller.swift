@@ -1,6 +1,7 @@
 import Datasets
 import Diffusion
 import Foundation
+import Models
 import NeuralNet
 
 /// Where a distillation iteration's time goes, summed over the iterations since the counters
