@@ -1,5 +1,4 @@
 import Foundation
-import Models
 
 /// A training run: state tensors that one `trainingStep()` advances by an iteration. The
 /// teacher (`TeacherTrainer`), the distiller (`Distiller`) and the evaluator
