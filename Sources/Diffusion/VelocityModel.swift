@@ -38,14 +38,8 @@ public struct VelocityModel {
             let c = conditional(z, t)
             return (c, c)
         }
-        let c: Tensor, u: Tensor
-        if let both = bothBranches {
-            (c, u) = both(z, t)
-        } else {
-            c = branch(z, t, true)
-            u = branch(z, t, false)
-        }
-        return (Guidance.combine(conditional: checked(c, z, t), unconditional: checked(u, z, t), w: w), c)
+        let (c, u) = bothBranchesChecked(z, t)
+        return (Guidance.combine(conditional: c, unconditional: u, w: w), c)
     }
 
     /// The guided v̂ with one w per example (guidance-conditioned distillation, §5) and v̂_cond.
@@ -56,14 +50,14 @@ public struct VelocityModel {
             let c = conditional(z, t)
             return (c, c)
         }
-        let c: Tensor, u: Tensor
-        if let both = bothBranches {
-            (c, u) = both(z, t)
-        } else {
-            c = branch(z, t, true)
-            u = branch(z, t, false)
-        }
-        return (Guidance.combine(conditional: checked(c, z, t), unconditional: checked(u, z, t), w: w), c)
+        let (c, u) = bothBranchesChecked(z, t)
+        return (Guidance.combine(conditional: c, unconditional: u, w: w), c)
+    }
+
+    /// v̂_cond and v̂_uncond, in one batched call where the model offers one.
+    private func bothBranchesChecked(_ z: Tensor, _ t: [Float]) -> (Tensor, Tensor) {
+        let (c, u) = bothBranches?(z, t) ?? (branch(z, t, true), branch(z, t, false))
+        return (checked(c, z, t), checked(u, z, t))
     }
 
     private func checked(_ v: Tensor, _ z: Tensor, _ t: [Float]) -> Tensor {

@@ -32,24 +32,15 @@ public struct HTMLReport {
     public func html() throws -> String {
         for e in metrics.entries { try e.validate() }
         let e = Markup.escape
-        var h = """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <title>\(e(metrics.title))</title>
-        <style>
-        body { font-family: sans-serif; margin: 2em; color: #222; }
+        var h = Markup.pageStart(title: metrics.title, style: """
         table { border-collapse: collapse; font-size: 14px; }
         th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
         th { background: #f2f2f2; } td.text { text-align: left; }
         tr.warn td { background: #fff4e0; }
         figure { display: inline-block; margin: 1em 1em 1em 0; } figcaption { font-size: 13px; }
         img { image-rendering: pixelated; max-width: 100%; }
-        </style>
-        </head>
-        <body>
-        <h1>\(e(metrics.title))</h1>
+        """)
+        h += """
         <p>Created \(e(metrics.createdAt)). Metrics as JSON: <a href="metrics.json">metrics.json</a>.</p>
 
         """

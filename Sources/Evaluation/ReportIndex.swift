@@ -86,22 +86,13 @@ public enum ReportHistory {
     /// linking to the report's own page. All text is escaped.
     public static func indexHTML(_ reports: [Report], title: String = "mscm evaluation reports", generated: Date = Date()) -> String {
         let e = Markup.escape
-        var h = """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <title>\(e(title))</title>
-        <style>
-        body { font-family: sans-serif; margin: 2em; color: #222; }
+        var h = Markup.pageStart(title: title, style: """
         table { border-collapse: collapse; font-size: 14px; margin-bottom: 2em; }
         th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
         th { background: #f2f2f2; } td.num { text-align: right; }
         .better { color: #0a6e31; } .worse { color: #a31515; } .small { font-size: 12px; color: #555; }
-        </style>
-        </head>
-        <body>
-        <h1>\(e(title))</h1>
+        """)
+        h += """
         <p>\(reports.count) report\(reports.count == 1 ? "" : "s"); generated \(e(ISO8601DateFormatter().string(from: generated))). FID: lower is better; changes compare each entry with the same entry of the previous report in its series.</p>
 
         """

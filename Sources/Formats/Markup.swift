@@ -2,6 +2,26 @@ import Foundation
 
 /// Escaping shared by the SVG and HTML writers (their numbers: `NumberText`).
 public enum Markup {
+    /// The opening of a standalone HTML page up to its <h1>: doctype, title, the shared body
+    /// style plus `style` (the page's own rules, one per line), and the heading — both escaped.
+    public static func pageStart(title: String, style: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <title>\(escape(title))</title>
+        <style>
+        body { font-family: sans-serif; margin: 2em; color: #222; }
+        \(style)
+        </style>
+        </head>
+        <body>
+        <h1>\(escape(title))</h1>
+
+        """
+    }
+
     /// Text safe inside XML/HTML element content and quoted attribute values.
     public static func escape(_ s: String) -> String {
         Escaping.map(s) { c in
