@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "JobQueue", dependencies: ["CLibPQ", "Formats"]),
         .target(name: "Jobs", dependencies: ["JobQueue", "Tensors", "NeuralNet", "Diffusion", "Models", "Datasets", "Evaluation", "Training", "Formats", "CommandLineKit"], swiftSettings: fast),
 
-        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "Tensors", "NeuralNet", "Diffusion", "ToyDiffusion", "Datasets", "Models", "Evaluation", "Training"]),
+        .executableTarget(name: "mscm-ctl", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats", "ToyDiffusion", "Datasets", "Models", "Evaluation", "Training"]),
         .executableTarget(name: "mscm-worker", dependencies: ["Jobs", "JobQueue", "CommandLineKit", "Formats"]),
         .executableTarget(name: "mscm-bench", dependencies: ["Jobs", "JobQueue", "Formats", "Tensors", "NeuralNet", "Models", "Diffusion", "Datasets", "Evaluation", "Training"], swiftSettings: fast),
         // The seeded mutation fuzzer the readers' fuzz tests share (ops/fuzz runs them long).
