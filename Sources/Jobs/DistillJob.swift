@@ -54,7 +54,10 @@ public struct DistillJob: JobHandler {
             },
             .double("xvar-frac", \.xvarFraction, 0...1, defaults: d, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
             .double("huber", \.huberC, 0...1000, defaults: d, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
-            .int("iterations", \.iterations, 1...10_000_000, defaults: d, help: "distillation iterations"),
+            // The default depends on S (DistillationConfig.defaultIterations), so it is the config's
+            // own and not recorded: the spec's start config already holds it.
+            .int("iterations", \.iterations, 1...10_000_000, defaults: d, record: false,
+                 help: "distillation iterations (default max(300, 75·S): 300 up to S = 4, 600 at 8, 1200 at 16)"),
             .int("batch", \.batchSize, 1...4096, defaults: d, help: "batch size"),
             // Setting lr moves the cosine decay's floor with it (to lr / 10) unless final_lr is given.
             F(F.flag("lr", .double(1e-9...1), default: F.number(d.learningRate), record: true,

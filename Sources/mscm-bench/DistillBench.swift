@@ -26,8 +26,9 @@ func benchDistill() {
             label + String(format: " %.0f ms (%.0f%%)", 1e3 * s / n, 100 * s / t.total)
         }
         print("  " + (mode == .cd ? "distillation (cd)" : "consistency training (ct)")
-              + String(format: ", batch %d: %.3f iterations/s = %.1f images/s; the default %d iterations take %.1f min",
+              + String(format: ", batch %d: %.3f iterations/s = %.1f images/s; the default %d iterations at S = %d take %.1f min",
                        config.batchSize, 1 / perIteration, Double(config.batchSize) / perIteration, config.iterations,
+                       config.studentSteps,
                        Double(config.iterations) * perIteration / 60))
         print("    per iteration: " + [part("teacher forwards", t.teacher), part("student target forward", t.studentTarget),
                                        part("student forward+backward", t.studentTraining), part("rest", t.rest)].joined(separator: ", "))
