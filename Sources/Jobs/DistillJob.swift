@@ -54,10 +54,10 @@ public struct DistillJob: JobHandler {
             },
             .double("xvar-frac", \.xvarFraction, 0...1, defaults: d, help: "η: aDDIM xvar = η·‖x̂_cond − x‖²/d on the unguided prediction"),
             .double("huber", \.huberC, 0...1000, defaults: d, help: "pseudo-Huber c (> 0; 1e-4 ≈ Euclidean distance)"),
-            // The default depends on S (DistillationConfig.defaultIterations), so it is the config's
-            // own and not recorded: the spec's start config already holds it.
+            // The default depends on S (DistillationConfig.defaultIterations): not filled in by the
+            // flag table but by `pin`, which knows S.
             .int("iterations", \.iterations, 1...10_000_000, defaults: d, record: false,
-                 help: "distillation iterations (default max(300, 75·S): 300 up to S = 4, 600 at 8, 1200 at 16)"),
+                 help: "distillation iterations (default max(300, 75·S): 300 up to S = 4, 600 at 8, 1200 at 16; written into the spec at submit)"),
             .int("batch", \.batchSize, 1...4096, defaults: d, help: "batch size"),
             // Setting lr moves the cosine decay's floor with it (to lr / 10) unless final_lr is given.
             F(F.flag("lr", .double(1e-9...1), default: F.number(d.learningRate), record: true,
@@ -96,6 +96,18 @@ public struct DistillJob: JobHandler {
         if let ref = spec["teacher"]?.string, let problem = try ModelHeader.mismatch(ref, expected: TeacherTrainer.teacherKind, artifacts: artifacts) {
             throw JobFailure.permanent("\(kind) spec: 'teacher': \(problem)")
         }
+    }
+
+    /// Pins the teacher, and writes the run length that follows S (`DistillationConfig.defaultIterations`)
+    /// into a spec that leaves it out: a job's spec says everything, so a worker of another
+    /// version — whose default may differ — runs the same number of iterations.
+    public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
+        var pinned = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
+        if case .object(var fields) = pinned.spec, fields["iterations"] == nil, let s = fields["steps"]?.int {
+            fields["iterations"] = .int(DistillationConfig.defaultIterations(studentSteps: s))
+            pinned.spec = .object(fields)
+        }
+        return pinned
     }
 
     /// The spec as a validated `DistillationConfig` (the dataset is the default until the

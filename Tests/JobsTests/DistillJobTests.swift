@@ -95,6 +95,9 @@ final class DistillJobTests: ScratchTestCase {
                        [300, 300, 600, 1200, 2400])
         XCTAssertEqual(try DistillJob.config(with(["steps": 16, "iterations": 50])).iterations, 50)
         XCTAssertNil(DistillJob.flags.first { $0.name == "iterations" }?.defaultValue)
+        // …but submit writes the S-dependent default into the spec, so every worker runs the same length.
+        XCTAssertEqual(try DistillJob.pin(spec: with(["steps": 16]), artifacts: artifacts).spec["iterations"]?.int, 1200)
+        XCTAssertEqual(try DistillJob.pin(spec: with(["steps": 16, "iterations": 50]), artifacts: artifacts).spec["iterations"]?.int, 50)
         let plain = try DistillJob.config(with(["lr": 1e-3]))
         XCTAssertEqual(plain.finalLearningRate, 1e-3 / 10)
         XCTAssertEqual(plain.emaDecay, DistillationConfig(studentSteps: 1).emaDecay)
