@@ -18,10 +18,10 @@ public enum DistillationMode: String, Codable, CaseIterable, Sendable {
 /// Defaults, sized for the `small` preset on a 2-core machine (2–9 minutes a run): batch 32 and
 /// max(300, 75·S) iterations (`defaultIterations`) — one iteration runs the guided teacher on a
 /// doubled batch and the student three times (target, forward, backward), about 6·B network
-/// evaluations, so batch 32 keeps an iteration near half a second; AdamW at 5e-5 (the student starts at the teacher's
-/// optimum and only has to bend its trajectories; the recipe ablation in docs/results.md found
-/// 5e-5 best of 5e-5, 1e-4, 2e-4 and 1e-3 on average over S = 1…16, by FID and KID) with a
-/// 20-iteration warm-up and cosine decay to a tenth, no weight decay (it would pull the
+/// evaluations, so batch 32 keeps an iteration near half a second; AdamW at 5e-5 (the student
+/// starts at the teacher's optimum and only has to bend its trajectories; the recipe ablation in
+/// docs/results.md found 5e-5 best of 5e-5, 1e-4, 2e-4 and 1e-3 on average over S = 1…16, by FID
+/// and KID) with a 20-iteration warm-up and cosine decay to a tenth, no weight decay (it would pull the
 /// teacher's weights towards zero), EMA 0.99 (warmed up like the teacher's) for a run this
 /// short. The §5 defaults: 256 fixed teacher steps, w = 3, η = 0.75, pseudo-Huber c = 1e-4 per
 /// example (≈ the Euclidean distance the paper uses on ImageNet).

@@ -90,7 +90,7 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual([recipe.learningRate, recipe.finalLearningRate, recipe.emaDecay], [1e-3, 1e-3, 0.9])
         XCTAssertEqual(recipe.warmupSteps, 5)
         XCTAssertEqual(recipe.huberReduction, .perElement)
-        // The run length follows S unless given: max(300, 75·S), and it is not written into the spec.
+        // The run length follows S unless given: max(300, 75·S); the flag table has no default for it…
         XCTAssertEqual(try [1, 4, 8, 16, 32].map { try DistillJob.config(with(["steps": .int($0)])).iterations },
                        [300, 300, 600, 1200, 2400])
         XCTAssertEqual(try DistillJob.config(with(["steps": 16, "iterations": 50])).iterations, 50)
