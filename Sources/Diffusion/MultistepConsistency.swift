@@ -13,6 +13,17 @@ public enum ConsistencyMode {
     case train
 }
 
+/// Which space the consistency difference is measured in (a loss weighting; docs/algorithms.md §5).
+public enum ConsistencyLossWeighting: String, Codable, CaseIterable, Sendable {
+    /// Δ = (f − x_tgt) / σ_t, the v-space difference: x-space weight SNR + 1 on Δ² (the default).
+    case v
+    /// Δ = f − x_tgt, the x-space difference: weight 1, so examples near t = 0 count less.
+    case x
+
+    /// dΔ/dv̂ for an example with noise level σ_t: −1 in v-space, −σ_t in x-space.
+    public func slope(sigma: Double) -> Double { self == .v ? -1 : -sigma }
+}
+
 /// What the student's gradient pass needs for one batch: evaluate v̂ = f(z, t) with gradients,
 /// then hand v̂ to `MultistepConsistency.loss`.
 public struct ConsistencyBatch {
@@ -43,6 +54,8 @@ public struct ConsistencyBatch {
 ///     x_tgt = invDDIM_{t→t_step}(z_ref, z_t)
 ///     Δ = (f(z_t, t) − x_tgt) / σ_t;  loss = pseudoHuber(Δ)
 ///
+/// (With the x-space `lossWeighting`, Δ = f(z_t, t) − x_tgt and dΔ/dv̂ = −σ_t.)
+///
 /// `prepare` does everything up to x_tgt (with the caller's no-grad student for x_ref);
 /// `loss` takes the student's v̂(z_t, t) and returns the loss and dloss/dv̂. Since
 /// f(z_t, t) = α_t z_t − σ_t v̂, Δ = (α_t z_t − x_tgt) / σ_t − v̂ and dΔ/dv̂ = −1.
@@ -57,15 +70,17 @@ public struct MultistepConsistency {
     /// c (`huber_epsilon`): 1e-4 ≈ Euclidean distance, 1 ≈ scaled squared distance.
     public var huberC: Double
     public var huberReduction: HuberReduction
+    public var lossWeighting: ConsistencyLossWeighting
     public var schedule: CosineSchedule
 
     public init(studentSteps: Int, teacherSteps: TeacherStepSchedule, mode: ConsistencyMode,
                 huberC: Double = 1e-4, huberReduction: HuberReduction = .perExample,
-                schedule: CosineSchedule = CosineSchedule()) {
+                lossWeighting: ConsistencyLossWeighting = .v, schedule: CosineSchedule = CosineSchedule()) {
         precondition(studentSteps >= 1, "MultistepConsistency: student steps must be ≥ 1")
         precondition(huberC > 0, "MultistepConsistency: Huber c must be > 0")
         self.studentSteps = studentSteps; self.teacherSteps = teacherSteps; self.mode = mode
-        self.huberC = huberC; self.huberReduction = huberReduction; self.schedule = schedule
+        self.huberC = huberC; self.huberReduction = huberReduction; self.lossWeighting = lossWeighting
+        self.schedule = schedule
     }
 
     /// Builds the student's inputs and targets for data `x` ([B, …]) at training `iteration`.
@@ -165,26 +180,33 @@ public struct MultistepConsistency {
     }
 
     /// The student's v̂ = f(z_t, t) (with gradients, from the caller) → (loss, dloss/dv̂), with
-    /// Δ = ((α_t z_t − x_tgt) − σ_t v̂) / σ_t per element and the configured pseudo-Huber.
+    /// Δ = ((α_t z_t − x_tgt) − σ_t v̂) / σ_t per element (or without the / σ_t in x-space) and
+    /// the configured pseudo-Huber.
     public func loss(prediction vHat: Tensor, batch: ConsistencyBatch) -> (loss: Double, gradient: Tensor) {
-        let delta = MultistepConsistency.delta(prediction: vHat, batch: batch)
+        let delta = MultistepConsistency.delta(prediction: vHat, batch: batch, weighting: lossWeighting)
         let (loss, dDelta) = PseudoHuber.loss(delta, c: huberC, reduction: huberReduction)
-        // dΔ/dv̂ = −1
+        let b = dDelta.shape[0], d = dDelta.count / b
         let g = dDelta.data
-        for e in 0..<dDelta.count { g[e] = -g[e] }
+        for i in 0..<b {
+            let slope = Float(lossWeighting.slope(sigma: batch.sigma[i]))
+            for e in (i * d)..<((i + 1) * d) { g[e] *= slope }
+        }
         return (loss, dDelta)
     }
 
-    /// Δ = (f(z_t, t) − x_tgt) / σ_t with f = α_t z_t − σ_t v̂ (the difference in v-space).
-    public static func delta(prediction vHat: Tensor, batch: ConsistencyBatch) -> Tensor {
+    /// Δ = (f(z_t, t) − x_tgt) / σ_t (the difference in v-space, the default) or f(z_t, t) − x_tgt
+    /// (in x-space), with f = α_t z_t − σ_t v̂.
+    public static func delta(prediction vHat: Tensor, batch: ConsistencyBatch,
+                             weighting: ConsistencyLossWeighting = .v) -> Tensor {
         checkSameShape(vHat, batch.z, "MultistepConsistency.loss")
         let b = vHat.shape[0], d = vHat.count / b
         let out = Tensor(shape: vHat.shape)
         let vp = vHat.data, zp = batch.z.data, xp = batch.xTarget.data, op = out.data
         for i in 0..<b {
             let a = batch.alpha[i], s = batch.sigma[i]
+            let divisor = weighting == .v ? s : 1  // a division, so v-space keeps its exact bits
             for e in (i * d)..<((i + 1) * d) {
-                op[e] = Float(((a * Double(zp[e]) - Double(xp[e])) - s * Double(vp[e])) / s)
+                op[e] = Float(((a * Double(zp[e]) - Double(xp[e])) - s * Double(vp[e])) / divisor)
             }
         }
         return out

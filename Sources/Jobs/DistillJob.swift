@@ -75,6 +75,10 @@ public struct DistillJob: JobHandler {
             F(SpecFlag("huber-reduction", .choice(HuberReduction.flagNames), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged")) { c, v, _ in
                 if let r = v.string { c.huberReduction = HuberReduction(flagName: r) }
             },
+            F(SpecFlag("loss-weighting", .choice(ConsistencyLossWeighting.allCases.map(\.rawValue)),
+                       help: "the space of the consistency difference: v (÷ σ_t, weight SNR + 1; default) or x (weight 1)")) { c, v, _ in
+                if v.string == "x" { c.lossWeighting = .x }
+            },
             F(F.flag("seed", .int(0...Int(Int32.max)), default: .int(Int(d.seed)), record: true,
                              help: "seed of the data stream and every §5 draw")) { c, v, _ in
                 if let seed = v.int { c.seed = UInt64(seed) }

@@ -65,6 +65,9 @@ public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable
     /// (iCT style, the default); true, the EMA the student file keeps (the original CD's EMA
     /// target). nil is omitted from the JSON, so files of default runs keep their bytes.
     public var emaTarget: Bool? = nil
+    /// The space the consistency difference is measured in: nil or v, the v-space of §5 (weight
+    /// SNR + 1 in x-space); x, the x-space difference. nil is omitted from the JSON, as above.
+    public var lossWeighting: ConsistencyLossWeighting? = nil
 
     /// The default run length for S student steps: max(300, 75·S) iterations. Each iteration
     /// spreads its batch over the S segments, so a segment sees B/S examples per iteration;

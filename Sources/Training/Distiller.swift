@@ -123,7 +123,7 @@ public final class Distiller {
         }
         return MultistepConsistency(studentSteps: config.studentSteps, teacherSteps: config.teacherSteps, mode: mode,
                                     huberC: config.huberC, huberReduction: config.huberReduction,
-                                    schedule: teacher.schedule)
+                                    lossWeighting: config.lossWeighting ?? .v, schedule: teacher.schedule)
     }
 
     /// One iteration: §5 targets, student forward + backward, clip, AdamW, EMA. Returns the loss.

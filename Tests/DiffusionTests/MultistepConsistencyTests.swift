@@ -125,29 +125,47 @@ final class MultistepConsistencyTests: XCTestCase {
         }
     }
 
-    /// dloss/dv̂ against finite differences of the loss (which includes dΔ/dv̂ = −1), both reductions;
-    /// and Δ against (x̂ − x_tgt)/σ_t computed via predictX.
+    /// dloss/dv̂ against finite differences of the loss (which includes dΔ/dv̂ = −1, or −σ_t in
+    /// x-space), both reductions and both weightings; and Δ against (x̂ − x_tgt)/σ_t or x̂ − x_tgt
+    /// computed via predictX.
     func testLossGradientMatchesFiniteDifferences() {
         let x = mix.sample(count: 6, seed: 9).x
         for reduction in [HuberReduction.perExample, .perElement] {
-            let mcd = MultistepConsistency(studentSteps: 2, teacherSteps: .fixed(16), mode: .train,
-                                           huberC: 0.05, huberReduction: reduction, schedule: schedule)
-            let batch = mcd.prepare(x: x, seed: 10, iteration: 1) { z, _ in randomTensor(z.shape, seed: 11) }
-            let vHat = randomTensor(x.shape, seed: 12)
-            let (_, grad) = mcd.loss(prediction: vHat, batch: batch)
-            for e in 0..<12 {
-                let h: Float = 1e-3
-                let p = vHat.copy(); p[e] += h
-                let m = vHat.copy(); m[e] -= h
-                let fd = (mcd.loss(prediction: p, batch: batch).loss - mcd.loss(prediction: m, batch: batch).loss) / (Double(p[e]) - Double(m[e]))
-                XCTAssertEqual(Double(grad[e]), fd, accuracy: 1e-6 + 2e-3 * abs(fd), "\(reduction) element \(e)")
+            for weighting in ConsistencyLossWeighting.allCases {
+                let mcd = MultistepConsistency(studentSteps: 2, teacherSteps: .fixed(16), mode: .train, huberC: 0.05,
+                                               huberReduction: reduction, lossWeighting: weighting, schedule: schedule)
+                let batch = mcd.prepare(x: x, seed: 10, iteration: 1) { z, _ in randomTensor(z.shape, seed: 11) }
+                let vHat = randomTensor(x.shape, seed: 12)
+                let (_, grad) = mcd.loss(prediction: vHat, batch: batch)
+                for e in 0..<12 {
+                    let h: Float = 1e-3
+                    let p = vHat.copy(); p[e] += h
+                    let m = vHat.copy(); m[e] -= h
+                    let fd = (mcd.loss(prediction: p, batch: batch).loss - mcd.loss(prediction: m, batch: batch).loss) / (Double(p[e]) - Double(m[e]))
+                    XCTAssertEqual(Double(grad[e]), fd, accuracy: 1e-6 + 2e-3 * abs(fd), "\(reduction) \(weighting) element \(e)")
+                }
+                let delta = MultistepConsistency.delta(prediction: vHat, batch: batch, weighting: weighting)
+                let xHat = DiffusionStep.predictX(v: vHat, z: batch.z, t: batch.t, schedule: schedule)
+                for i in 0..<6 { for e in (2 * i)..<(2 * i + 2) {
+                    let weight = weighting == .v ? 1 / batch.sigma[i] : 1
+                    let direct = (Double(xHat[e]) - Double(batch.xTarget[e])) * weight
+                    XCTAssertEqual(Double(delta[e]), direct, accuracy: 1e-5 * weight + 1e-5 * abs(direct))
+                } }
             }
-            let delta = MultistepConsistency.delta(prediction: vHat, batch: batch)
-            let xHat = DiffusionStep.predictX(v: vHat, z: batch.z, t: batch.t, schedule: schedule)
-            for i in 0..<6 { for e in (2 * i)..<(2 * i + 2) {
-                let direct = (Double(xHat[e]) - Double(batch.xTarget[e])) / batch.sigma[i]
-                XCTAssertEqual(Double(delta[e]), direct, accuracy: 1e-5 / batch.sigma[i] + 1e-5 * abs(direct))
-            } }
         }
+    }
+
+    /// The x-space difference is the v-space one times σ_t, example by example.
+    func testXSpaceDifferenceIsTheVSpaceOneTimesSigma() {
+        let x = mix.sample(count: 5, seed: 13).x
+        let mcd = MultistepConsistency(studentSteps: 4, teacherSteps: .fixed(32), mode: .train, schedule: schedule)
+        let batch = mcd.prepare(x: x, seed: 14, iteration: 3) { z, _ in randomTensor(z.shape, seed: 15) }
+        let vHat = randomTensor(x.shape, seed: 16)
+        let v = MultistepConsistency.delta(prediction: vHat, batch: batch, weighting: .v)
+        let xs = MultistepConsistency.delta(prediction: vHat, batch: batch, weighting: .x)
+        for i in 0..<5 { for e in (2 * i)..<(2 * i + 2) {
+            XCTAssertEqual(Double(xs[e]), Double(v[e]) * batch.sigma[i], accuracy: 1e-6 + 1e-5 * abs(Double(xs[e])))
+        } }
+        XCTAssertTrue(batch.sigma.contains { abs($0 - 1) > 0.05 }, "the draw must include σ_t away from 1 to tell them apart")
     }
 }

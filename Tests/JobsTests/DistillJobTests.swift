@@ -90,6 +90,10 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual([recipe.learningRate, recipe.finalLearningRate, recipe.emaDecay], [1e-3, 1e-3, 0.9])
         XCTAssertEqual(recipe.warmupSteps, 5)
         XCTAssertEqual(recipe.huberReduction, .perElement)
+        XCTAssertEqual(try DistillJob.config(with(["loss_weighting": "x"])).lossWeighting, .x)
+        XCTAssertThrowsError(try DistillJob.validate(spec: with(["loss_weighting": "snr"]), artifacts: artifacts)) {
+            XCTAssertFalse("\($0)".contains("\n"), "\($0)")
+        }
         // The run length follows S unless given: max(300, 75·S); the flag table has no default for it…
         XCTAssertEqual(try [1, 4, 8, 16, 32].map { try DistillJob.config(with(["steps": .int($0)])).iterations },
                        [300, 300, 600, 1200, 2400])
@@ -102,6 +106,7 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(plain.finalLearningRate, 1e-3 / 10)
         XCTAssertEqual(plain.emaDecay, DistillationConfig(studentSteps: 1).emaDecay)
         XCTAssertEqual(plain.huberReduction, .perExample)
+        XCTAssertNil(plain.lossWeighting, "the default stays out of the config's JSON")
         XCTAssertThrowsError(try DistillJob.validate(spec: with(["huber_reduction": "mean"]), artifacts: artifacts))
         XCTAssertThrowsError(try DistillJob.validate(spec: with(["ema": 1.5]), artifacts: artifacts))
 

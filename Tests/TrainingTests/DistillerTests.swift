@@ -158,6 +158,29 @@ final class DistillerTests: XCTestCase {
         XCTAssertEqual(state(resumed).map(\.1), state(d).map(\.1), "resumed EMA-target run is bit-identical")
     }
 
+    /// The x-space loss weighting reaches the run (its students differ from the default's), is
+    /// recorded in the config's JSON only when chosen, and survives a checkpoint.
+    func testXSpaceLossWeightingChangesTheRunAndResumes() throws {
+        let teacher = try tinyTeacher()
+        let plain = tinyConfig(iterations: 3)
+        var xspace = plain
+        xspace.lossWeighting = .x
+        let a = try distiller(plain, teacher: teacher), b = try distiller(xspace, teacher: teacher)
+        XCTAssertEqual(try a.run(), .finished)
+        XCTAssertEqual(try b.run(), .finished)
+        XCTAssertNotEqual(state(a).map(\.1), state(b).map(\.1), "the weighting changes the gradients")
+        XCTAssertTrue(xspace.jsonString().contains("\"lossWeighting\":\"x\""))
+        XCTAssertFalse(plain.jsonString().contains("lossWeighting"), "the default stays out of the files")
+
+        let ckpt = try temporaryDirectory(self).appendingPathComponent("x-space.ckpt.safetensors")
+        let first = try distiller(xspace, teacher: teacher)
+        XCTAssertEqual(try first.run(checkpoint: ckpt, shouldStop: { first.iteration == 1 }), .stopped(atIteration: 1))
+        let resumed = try Distiller.resume(from: ckpt, teacher: teacher, teacherSHA: "feed")
+        XCTAssertEqual(resumed.config.lossWeighting, .x)
+        XCTAssertEqual(try resumed.run(), .finished)
+        XCTAssertEqual(state(resumed).map(\.1), state(b).map(\.1), "resumed x-space run is bit-identical")
+    }
+
     /// Stopping after 3 of 6 iterations (annealed teacher steps), checkpointing and resuming in
     /// a fresh distiller ends bit-identical to the uninterrupted run.
     func testInterruptedAndResumedRunEndsBitIdentical() throws {
