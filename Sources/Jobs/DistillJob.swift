@@ -69,8 +69,10 @@ public struct DistillJob: JobHandler {
             .int("warmup", \.warmupSteps, 0...1_000_000, defaults: d, record: false, help: "linear learning-rate warm-up iterations (default {default})"),
             .float("ema", \.emaDecay, 0...1, defaults: d, record: false,
                    help: "EMA decay of the saved student weights (default {default}; 0 saves the last weights)"),
-            F(SpecFlag("target", .choice(["current", "ema"]), help: "weights behind the stop-gradient target: the current student's (default) or their EMA")) { c, v, _ in
-                if v.string == "ema" { c.emaTarget = true }
+            // Recorded at submit: a spec without it is read as the worker's default, which changed.
+            F(F.flag("target", .choice(["current", "ema"]), default: .string(d.emaTarget == true ? "ema" : "current"), record: true,
+                     help: "weights behind the stop-gradient target: the student's EMA (default {default}) or its current weights")) { c, v, _ in
+                if let target = v.string { c.emaTarget = target == "ema" ? true : nil }
             },
             F(SpecFlag("huber-reduction", .choice(HuberReduction.flagNames), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged")) { c, v, _ in
                 if let r = v.string { c.huberReduction = HuberReduction(flagName: r) }
@@ -103,12 +105,18 @@ public struct DistillJob: JobHandler {
     }
 
     /// Pins the teacher, and writes the run length that follows S (`DistillationConfig.defaultIterations`)
-    /// into a spec that leaves it out: a job's spec says everything, so a worker of another
-    /// version — whose default may differ — runs the same number of iterations.
+    /// and the stop-gradient target into a spec that leaves them out (as the command line already
+    /// does for the target): a job's spec says everything, so a worker of another version —
+    /// whose defaults may differ — runs the same recipe.
     public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
         var pinned = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
         if case .object(var fields) = pinned.spec, fields["iterations"] == nil, let s = fields["steps"]?.int {
             fields["iterations"] = .int(DistillationConfig.defaultIterations(studentSteps: s))
+            pinned.spec = .object(fields)
+        }
+        if case .object(var fields) = pinned.spec, fields["target"] == nil,
+           let target = flags.first(where: { $0.key == "target" })?.defaultValue {
+            fields["target"] = target
             pinned.spec = .object(fields)
         }
         return pinned

@@ -107,6 +107,10 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(plain.emaDecay, DistillationConfig(studentSteps: 1).emaDecay)
         XCTAssertEqual(plain.huberReduction, .perExample)
         XCTAssertNil(plain.lossWeighting, "the default stays out of the config's JSON")
+        // The EMA target is the default, recorded in the spec at submit; --target current turns it off.
+        XCTAssertEqual(plain.emaTarget, true)
+        XCTAssertNil(try DistillJob.config(with(["target": "current"])).emaTarget)
+        XCTAssertEqual(try DistillJob.pin(spec: with([:]), artifacts: artifacts).spec["target"]?.string, "ema")
         XCTAssertThrowsError(try DistillJob.validate(spec: with(["huber_reduction": "mean"]), artifacts: artifacts))
         XCTAssertThrowsError(try DistillJob.validate(spec: with(["ema": 1.5]), artifacts: artifacts))
 

@@ -38,7 +38,7 @@ final class DistillerDeterminismTests: XCTestCase {
         perturbParameters(teacher, seed: 62, std: 0.1)
         let config = DistillationConfig(studentSteps: 2, teacherSteps: .fixed(16), mode: .cd, guidance: 3, xvarFraction: 0.75,
                                         huberC: 1e-3, iterations: 4, batchSize: 4, learningRate: 3e-3, warmupSteps: 2,
-                                        emaDecay: 0.9, seed: 7, checkpointEvery: 0)
+                                        emaDecay: 0.9, emaTarget: false, seed: 7, checkpointEvery: 0)
         let dir = try temporaryDirectory(self)
         let d = try Distiller(config: config, teacher: teacher, teacherSHA: "feed", dataset: config.openDataset(resolution: 16))
         let ckpt = dir.appendingPathComponent("c.safetensors"), student = dir.appendingPathComponent("s.safetensors")

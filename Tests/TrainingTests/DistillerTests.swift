@@ -128,6 +128,7 @@ final class DistillerTests: XCTestCase {
         let teacher = try tinyTeacher()
         var plain = tinyConfig(iterations: 4)
         plain.emaDecay = 0
+        plain.emaTarget = nil
         var emaZero = plain
         emaZero.emaTarget = true
         let a = try distiller(plain, teacher: teacher), b = try distiller(emaZero, teacher: teacher)
@@ -137,6 +138,7 @@ final class DistillerTests: XCTestCase {
 
         var current = tinyConfig(iterations: 4)
         current.emaDecay = 0.9
+        current.emaTarget = nil
         var ema = current
         ema.emaTarget = true
         let c = try distiller(current, teacher: teacher), d = try distiller(ema, teacher: teacher)
