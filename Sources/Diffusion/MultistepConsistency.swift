@@ -61,8 +61,8 @@ public struct ConsistencyBatch {
 /// f(z_t, t) = α_t z_t − σ_t v̂, Δ = (α_t z_t − x_tgt) / σ_t − v̂ and dΔ/dv̂ = −1.
 ///
 /// The no-grad target call decides which weights produce x_ref: the current student weights
-/// (iCT style, the default) or an EMA of them (the optional EMA target) — the caller passes the
-/// closure that evaluates the weights it wants.
+/// (iCT style, ALGORITHMS' default) or an EMA of them (the EMA target, `Distiller`'s default) —
+/// the caller passes the closure that evaluates the weights it wants.
 public struct MultistepConsistency {
     public var studentSteps: Int
     public var teacherSteps: TeacherStepSchedule
