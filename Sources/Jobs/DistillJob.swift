@@ -104,21 +104,20 @@ public struct DistillJob: JobHandler {
         }
     }
 
-    /// Pins the teacher, and writes the run length that follows S (`DistillationConfig.defaultIterations`)
-    /// and the stop-gradient target into a spec that leaves them out (as the command line already
-    /// does for the target): a job's spec says everything, so a worker of another version —
-    /// whose defaults may differ — runs the same recipe.
+    /// Pins the teacher, and writes into a spec every default it leaves out — the recorded ones
+    /// of the flag table (as the command line does) and the run length that follows S
+    /// (`DistillationConfig.defaultIterations`): a job's spec says everything, so a worker of
+    /// another version — whose defaults may differ — runs the same recipe.
     public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
         var pinned = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
-        if case .object(var fields) = pinned.spec, fields["iterations"] == nil, let s = fields["steps"]?.int {
+        guard case .object(var fields) = pinned.spec else { return pinned }
+        for flag in flags where fields[flag.key] == nil {
+            if let value = flag.defaultValue { fields[flag.key] = value }
+        }
+        if fields["iterations"] == nil, let s = fields["steps"]?.int {
             fields["iterations"] = .int(DistillationConfig.defaultIterations(studentSteps: s))
-            pinned.spec = .object(fields)
         }
-        if case .object(var fields) = pinned.spec, fields["target"] == nil,
-           let target = flags.first(where: { $0.key == "target" })?.defaultValue {
-            fields["target"] = target
-            pinned.spec = .object(fields)
-        }
+        pinned.spec = .object(fields)
         return pinned
     }
 
