@@ -81,6 +81,9 @@ public struct DistillJob: JobHandler {
                        help: "the space of the consistency difference: v (÷ σ_t, weight SNR + 1; default) or x (weight 1)")) { c, v, _ in
                 if v.string == "x" { c.lossWeighting = .x }
             },
+            F(SpecFlag("dropout", .double(0...0.9), help: "dropout probability in the student while it distils (default 0: off); the target and gradient passes share the masks")) { c, v, _ in
+                if let p = v.double, p > 0 { c.dropout = Float(p) }
+            },
             F(F.flag("seed", .int(0...Int(Int32.max)), default: .int(Int(d.seed)), record: true,
                              help: "seed of the data stream and every §5 draw")) { c, v, _ in
                 if let seed = v.int { c.seed = UInt64(seed) }

@@ -72,6 +72,12 @@ public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable
     /// The space the consistency difference is measured in: nil or v, the v-space of §5 (weight
     /// SNR + 1 in x-space); x, the x-space difference. nil is omitted from the JSON, as above.
     public var lossWeighting: ConsistencyLossWeighting? = nil
+    /// Dropout probability in the student's UViT during distillation (the levels the teacher's
+    /// config names with `dropoutFromLevel`, and the transformer MLPs). The target and the
+    /// gradient pass of an iteration draw the same masks, so both evaluate one function (as in
+    /// the original CD code, which restores the RNG state between them); the teacher and
+    /// sampling run without. nil (omitted from the JSON): off.
+    public var dropout: Float? = nil
 
     /// The default run length for S student steps: max(300, 75·S) iterations. Each iteration
     /// spreads its batch over the S segments, so a segment sees B/S examples per iteration;
@@ -140,6 +146,9 @@ public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable
         if let range = guidanceRange {
             try range.validate()
             guard mode == .cd else { throw fail("a guidance range needs mode cd: consistency training has no teacher to guide") }
+        }
+        if let p = dropout {
+            guard p >= 0, p < 1 else { throw fail("dropout must be in [0, 1), got \(p)") }
         }
         if let scale = guidanceLearningRateScale {
             guard guidanceRange != nil else { throw fail("a guidance learning-rate scale needs a guidance range") }

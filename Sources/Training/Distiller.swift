@@ -35,8 +35,9 @@ public struct DistillationTimings: Sendable {
 /// conditioned on the text only, takes the per-example pseudo-Huber of the v-space difference,
 /// clips, steps AdamW and updates the EMA.
 ///
-/// Dropout stays off in the student: the target pass and the gradient pass must evaluate the
-/// same function for the consistency residual to vanish at the fixed point.
+/// Dropout is off unless `config.dropout` is set; then the target pass and the gradient pass
+/// of iteration i draw the same masks (`useDropout`), because they must evaluate the same
+/// function for the consistency residual to vanish at the fixed point.
 ///
 /// Every draw of iteration i is a pure function of (seed, i, example), so the run's state is
 /// the student's weights, its EMA, AdamW's moments and the iteration: a checkpoint holds exactly
@@ -73,6 +74,7 @@ public final class Distiller {
             throw ModelError("distillation: the teacher is a guidance-conditioned student; distil from a teacher")
         }
         var studentConfig = teacher.config
+        if let p = config.dropout { studentConfig.uvit.dropout = p }
         if let range = config.guidanceRange {
             // Guidance-conditioned student (§5): the teacher's network plus the w input, whose
             // zero-initialised MLP keeps the student equal to the teacher at the start.
@@ -149,11 +151,14 @@ public final class Distiller {
         let targetConditioning = timed(&timings.studentTarget) { targetNet.encode(data.captions) }
         let batch = mcd.prepare(x: data.images, seed: config.seed, iteration: i, firstExample: i * b) { z, t in
             self.timed(&self.timings.studentTarget) {
-                targetNet.denoise(z, t: t, conditioning: targetConditioning, save: false, guidance: studentW)
+                self.useDropout(in: targetNet, iteration: i)
+                return targetNet.denoise(z, t: t, conditioning: targetConditioning, save: false, guidance: studentW)
             }
         }
         optimizer.zeroGrad()
         let loss: Double = try timed(&timings.studentTraining) {
+            useDropout(in: student, iteration: i)
+            defer { student.isTraining = false }
             let v = student.forward(batch.z, t: batch.t, captions: data.captions, conditional: textOnly, save: true,
                                     guidance: studentW)
             let (loss, grad) = mcd.loss(prediction: v, batch: batch)
@@ -169,6 +174,16 @@ public final class Distiller {
         timings.total += Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         timings.iterations += 1
         return loss
+    }
+
+    /// With `config.dropout`: switches `net`'s dropout on with the masks of iteration i, which
+    /// are a pure function of (layer, i) — the same in the student and in the EMA target's copy
+    /// (both built with seed 0), so the target and the gradient pass share them, and a resumed
+    /// run draws them again. Without, dropout stays off.
+    func useDropout(in net: TextToImageModel, iteration i: Int) {
+        guard config.dropout != nil else { return }
+        net.isTraining = true
+        net.setDropoutRound(i)
     }
 
     /// T of the iteration about to run (or of the last one, once finished).

@@ -91,8 +91,12 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(recipe.warmupSteps, 5)
         XCTAssertEqual(recipe.huberReduction, .perElement)
         XCTAssertEqual(try DistillJob.config(with(["loss_weighting": "x"])).lossWeighting, .x)
-        XCTAssertThrowsError(try DistillJob.validate(spec: with(["loss_weighting": "snr"]), artifacts: artifacts)) {
-            XCTAssertFalse("\($0)".contains("\n"), "\($0)")
+        XCTAssertEqual(try DistillJob.config(with(["dropout": 0.1])).dropout, 0.1)
+        XCTAssertNil(try DistillJob.config(with(["dropout": 0])).dropout, "0 is off, as if not given")
+        for bad in [with(["loss_weighting": "snr"]), with(["dropout": 0.95]), with(["dropout": "lots"])] {
+            XCTAssertThrowsError(try DistillJob.validate(spec: bad, artifacts: artifacts)) {
+                XCTAssertFalse("\($0)".contains("\n"), "\($0)")
+            }
         }
         // The run length follows S unless given: max(300, 75·S); the flag table has no default for it…
         XCTAssertEqual(try [1, 4, 8, 16, 32].map { try DistillJob.config(with(["steps": .int($0)])).iterations },

@@ -183,6 +183,57 @@ final class DistillerTests: XCTestCase {
         XCTAssertEqual(state(resumed).map(\.1), state(b).map(\.1), "resumed x-space run is bit-identical")
     }
 
+    /// Dropout in the student: the target pass and the gradient pass of an iteration draw the
+    /// same masks — in the student and in the EMA target's copy — and another iteration others;
+    /// it changes the run, is recorded only when set, and a resumed run is bit-identical.
+    func testDropoutSharesMasksBetweenPassesAndResumes() throws {
+        let teacher = try tinyTeacher()
+        let plain = tinyConfig(iterations: 3)
+        var dropped = plain
+        dropped.dropout = 0.3
+        let d = try distiller(dropped, teacher: teacher)
+        let target = try XCTUnwrap(d.emaTargetModel)
+        for (p, s) in zip(target.parameters, d.ema.shadow) { p.value.copy(from: s) }   // the EMA equals the weights at the start
+        let prompts = Array(testCaptions.prefix(2))
+        let z = normalTensor([2, 16, 16, 3], seed: 5)
+        func pass(_ net: TextToImageModel, iteration: Int, save: Bool = false) -> Tensor {
+            d.useDropout(in: net, iteration: iteration)
+            let v = net.denoise(z, t: [0.7, 0.3], conditioning: net.encode(prompts), save: save)
+            net.isTraining = false
+            return v
+        }
+        let still = d.student.denoise(z, t: [0.7, 0.3], conditioning: d.student.encode(prompts), save: false)
+        let targetPass = pass(target, iteration: 4)
+        XCTAssertEqual(pass(d.student, iteration: 4, save: true).toArray(), targetPass.toArray(), "one iteration, one set of masks")
+        XCTAssertEqual(pass(d.student, iteration: 4).toArray(), targetPass.toArray())
+        XCTAssertGreaterThan(maxAbsDiff(pass(d.student, iteration: 5), targetPass), 1e-3, "another iteration, other masks")
+        XCTAssertGreaterThan(maxAbsDiff(still, targetPass), 1e-3, "dropout is on in the passes")
+        XCTAssertEqual(d.student.denoise(z, t: [0.7, 0.3], conditioning: d.student.encode(prompts), save: false).toArray(),
+                       still.toArray(), "and off outside them")
+        let off = try distiller(plain, teacher: teacher)
+        off.useDropout(in: off.student, iteration: 4)
+        XCTAssertFalse(off.student.isTraining, "without the setting dropout stays off")
+
+        let a = try distiller(plain, teacher: teacher), b = try distiller(dropped, teacher: teacher)
+        XCTAssertEqual(try a.run(), .finished)
+        XCTAssertEqual(try b.run(), .finished)
+        XCTAssertNotEqual(state(a).map(\.1), state(b).map(\.1), "dropout changes the run")
+        XCTAssertFalse(b.student.isTraining, "the finished student samples without dropout")
+        XCTAssertTrue(dropped.jsonString().contains("\"dropout\":0.3"))
+        XCTAssertFalse(plain.jsonString().contains("dropout"), "the default stays out of the files")
+        var bad = plain
+        bad.dropout = 1
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertEqual("\($0)", "distillation: dropout must be in [0, 1), got 1.0") }
+
+        let ckpt = try temporaryDirectory(self).appendingPathComponent("dropout.ckpt.safetensors")
+        let first = try distiller(dropped, teacher: teacher)
+        XCTAssertEqual(try first.run(checkpoint: ckpt, shouldStop: { first.iteration == 1 }), .stopped(atIteration: 1))
+        let resumed = try Distiller.resume(from: ckpt, teacher: teacher, teacherSHA: "feed")
+        XCTAssertEqual(resumed.config.dropout, 0.3)
+        XCTAssertEqual(try resumed.run(), .finished)
+        XCTAssertEqual(state(resumed).map(\.1), state(b).map(\.1), "resumed dropout run is bit-identical")
+    }
+
     /// Stopping after 3 of 6 iterations (annealed teacher steps), checkpointing and resuming in
     /// a fresh distiller ends bit-identical to the uninterrupted run.
     func testInterruptedAndResumedRunEndsBitIdentical() throws {
