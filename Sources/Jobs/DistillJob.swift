@@ -57,7 +57,7 @@ public struct DistillJob: JobHandler {
             // The default depends on S (DistillationConfig.defaultIterations): not filled in by the
             // flag table but by `pin`, which knows S.
             .int("iterations", \.iterations, 1...10_000_000, defaults: d, record: false,
-                 help: "distillation iterations (default max(300, 75·S): 300 up to S = 4, 600 at 8, 1200 at 16; written into the spec at submit)"),
+                 help: "distillation iterations (default 300 below S = 4, max(600, 75·S) from there: 600 at 4 and 8, 1200 at 16; written into the spec at submit)"),
             .int("batch", \.batchSize, 1...4096, defaults: d, help: "batch size"),
             // Setting lr moves the cosine decay's floor with it (to lr / 10) unless final_lr is given.
             F(F.flag("lr", .double(1e-9...1), default: F.number(d.learningRate), record: true,
@@ -69,9 +69,11 @@ public struct DistillJob: JobHandler {
             .int("warmup", \.warmupSteps, 0...1_000_000, defaults: d, record: false, help: "linear learning-rate warm-up iterations (default {default})"),
             .float("ema", \.emaDecay, 0...1, defaults: d, record: false,
                    help: "EMA decay of the saved student weights (default {default}; 0 saves the last weights)"),
-            // Recorded at submit: a spec without it is read as the worker's default, which changed.
-            F(F.flag("target", .choice(["current", "ema"]), default: .string(d.emaTarget == true ? "ema" : "current"), record: true,
-                     help: "weights behind the stop-gradient target: the student's EMA (default {default}) or its current weights")) { c, v, _ in
+            // The default depends on S (DistillationConfig.defaultEMATarget): `pin` writes it into
+            // the spec at submit, as for iterations, since a spec without it is read as the worker's
+            // default, which changed.
+            F(SpecFlag("target", .choice(["current", "ema"]),
+                       help: "weights behind the stop-gradient target: the student's EMA or its current weights (default ema up to S = 8, current above; written into the spec at submit)")) { c, v, _ in
                 if let target = v.string { c.emaTarget = target == "ema" ? true : nil }
             },
             F(SpecFlag("huber-reduction", .choice(HuberReduction.flagNames), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged")) { c, v, _ in
@@ -108,17 +110,19 @@ public struct DistillJob: JobHandler {
     }
 
     /// Pins the teacher, and writes into a spec every default it leaves out — the recorded ones
-    /// of the flag table (as the command line does) and the run length that follows S
-    /// (`DistillationConfig.defaultIterations`): a job's spec says everything, so a worker of
-    /// another version — whose defaults may differ — runs the same recipe.
+    /// of the flag table (as the command line does), and the run length and stop-gradient target
+    /// that follow S (`DistillationConfig.defaultIterations`, `defaultEMATarget`): a job's spec
+    /// says everything, so a worker of another version — whose defaults may differ — runs the
+    /// same recipe.
     public static func pin(spec: JSON, artifacts: ArtifactCatalog) throws -> (spec: JSON, inputs: [PinnedInput]) {
         var pinned = try SpecFlag.pin(spec, table: flags, artifacts: artifacts)
         guard case .object(var fields) = pinned.spec else { return pinned }
         for flag in flags where fields[flag.key] == nil {
             if let value = flag.defaultValue { fields[flag.key] = value }
         }
-        if fields["iterations"] == nil, let s = fields["steps"]?.int {
-            fields["iterations"] = .int(DistillationConfig.defaultIterations(studentSteps: s))
+        if let s = fields["steps"]?.int {
+            if fields["iterations"] == nil { fields["iterations"] = .int(DistillationConfig.defaultIterations(studentSteps: s)) }
+            if fields["target"] == nil { fields["target"] = .string(DistillationConfig.defaultEMATarget(studentSteps: s) ? "ema" : "current") }
         }
         pinned.spec = .object(fields)
         return pinned

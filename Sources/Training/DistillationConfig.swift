@@ -16,17 +16,16 @@ public enum DistillationMode: String, Codable, CaseIterable, Sendable {
 /// weights: together with the teacher and the seed it fixes every number the run produces.
 ///
 /// Defaults, sized for the `small` preset on a 2-core machine (2–9 minutes a run): batch 32 and
-/// max(300, 75·S) iterations (`defaultIterations`) — one iteration runs the guided teacher on a
+/// a run length that follows S (`defaultIterations`) — one iteration runs the guided teacher on a
 /// doubled batch and the student three times (target, forward, backward), about 6·B network
 /// evaluations, so batch 32 keeps an iteration near half a second; AdamW at 5e-5 (the student
 /// starts at the teacher's optimum and only has to bend its trajectories; the recipe ablation in
 /// docs/results.md found 5e-5 best of 5e-5, 1e-4, 2e-4 and 1e-3 on average over S = 1…16, by FID
 /// and KID) with a 20-iteration warm-up and cosine decay to a tenth, no weight decay (it would pull the
 /// teacher's weights towards zero), EMA 0.99 (warmed up like the teacher's) for a run this
-/// short, and that EMA behind the stop-gradient target (at S = 8 it took FID 195 → 154, the same
-/// on three training seeds; docs/results.md, fifth round). The §5 defaults: 256 fixed teacher
-/// steps, w = 3, η = 0.75, pseudo-Huber c = 1e-4 per example (≈ the Euclidean distance the
-/// paper uses on ImageNet).
+/// short, and up to S = 8 that EMA behind the stop-gradient target (`defaultEMATarget`). The §5
+/// defaults: 256 fixed teacher steps, w = 3, η = 0.75, pseudo-Huber c = 1e-4 per example (≈ the
+/// Euclidean distance the paper uses on ImageNet).
 public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable {
     public static let storedName = "a distillation config"
     public func validateStored(field: String) throws { try validate() }
@@ -79,20 +78,28 @@ public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable
     /// sampling run without. nil (omitted from the JSON): off.
     public var dropout: Float? = nil
 
-    /// The default run length for S student steps: max(300, 75·S) iterations. Each iteration
-    /// spreads its batch over the S segments, so a segment sees B/S examples per iteration;
-    /// scaling the run with S gives every segment of S ≥ 4 the same 2,400 examples at batch 32.
-    /// Measured (docs/results.md): the 16-step student went FID 219 → 203 → 161 at 300, 600 and
-    /// 1,200 iterations, while S = 8 stayed within the run-to-run noise from 300 to 1,200.
+    /// The default run length for S student steps: 300 iterations below S = 4, max(600, 75·S)
+    /// from there — 600 at S = 4 and 8, 1,200 at 16. Each iteration spreads its batch over the S
+    /// segments, so a segment sees B/S examples per iteration, and longer runs pay most where
+    /// segments are many. Measured (docs/results.md): with the current-weights target the 16-step
+    /// student went FID 219 → 203 → 161 at 300, 600 and 1,200 iterations; with the EMA target the
+    /// 4-step one 165 → 158 → 147 at 300, 600 and 1,200, the 8-step one 154 → 152 from 600 to
+    /// 1,200, while the 2-step one did not gain (211 → 236 from 300 to 600).
     public static func defaultIterations(studentSteps s: Int) -> Int {
-        max(300, 75 * min(max(s, 1), 10_000))
+        max(s >= 4 ? 600 : 300, 75 * min(max(s, 1), 10_000))
     }
+
+    /// The default stop-gradient target for S student steps: the EMA up to S = 8, the current
+    /// weights above. Measured (docs/results.md, fifth and sixth rounds): the EMA target took
+    /// S = 8 from FID 195 to 154 and S = 4 from 174 to 165, but at S = 16 it needs twice the run
+    /// for what the current weights reach at 1,200 iterations (159 at 2,400 against 161 and 166).
+    public static func defaultEMATarget(studentSteps s: Int) -> Bool { s <= 8 }
 
     public init(studentSteps: Int, teacherSteps: TeacherStepSchedule = .fixed(256), mode: DistillationMode = .cd,
                 guidance: Double = 3, xvarFraction: Double = 0.75, huberC: Double = 1e-4,
                 huberReduction: HuberReduction = .perExample, dataset: String = "shapes", iterations: Int? = nil,
                 batchSize: Int = 32, learningRate: Float = 5e-5, finalLearningRate: Float? = nil, warmupSteps: Int = 20,
-                weightDecay: Float = 0, gradClip: Float = 1, emaDecay: Float = 0.99, emaTarget: Bool = true,
+                weightDecay: Float = 0, gradClip: Float = 1, emaDecay: Float = 0.99, emaTarget: Bool? = nil,
                 seed: UInt64 = 0, checkpointEvery: Int = 50) {
         self.studentSteps = studentSteps; self.teacherSteps = teacherSteps; self.mode = mode
         self.guidance = guidance; self.xvarFraction = xvarFraction; self.huberC = huberC
@@ -101,7 +108,7 @@ public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable
         self.batchSize = batchSize; self.learningRate = learningRate
         self.finalLearningRate = finalLearningRate ?? learningRate / 10; self.warmupSteps = warmupSteps
         self.weightDecay = weightDecay; self.gradClip = gradClip; self.emaDecay = emaDecay
-        self.emaTarget = emaTarget ? true : nil; self.seed = seed
+        self.emaTarget = (emaTarget ?? Self.defaultEMATarget(studentSteps: studentSteps)) ? true : nil; self.seed = seed
         self.checkpointEvery = checkpointEvery
     }
 

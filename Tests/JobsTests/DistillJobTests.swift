@@ -99,8 +99,8 @@ final class DistillJobTests: ScratchTestCase {
             }
         }
         // The run length follows S unless given: max(300, 75·S); the flag table has no default for it…
-        XCTAssertEqual(try [1, 4, 8, 16, 32].map { try DistillJob.config(with(["steps": .int($0)])).iterations },
-                       [300, 300, 600, 1200, 2400])
+        XCTAssertEqual(try [1, 2, 3, 4, 8, 16, 32].map { try DistillJob.config(with(["steps": .int($0)])).iterations },
+                       [300, 300, 300, 600, 600, 1200, 2400])
         XCTAssertEqual(try DistillJob.config(with(["steps": 16, "iterations": 50])).iterations, 50)
         XCTAssertNil(DistillJob.flags.first { $0.name == "iterations" }?.defaultValue)
         // …but submit writes the S-dependent default into the spec, so every worker runs the same length.
@@ -111,10 +111,16 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(plain.emaDecay, DistillationConfig(studentSteps: 1).emaDecay)
         XCTAssertEqual(plain.huberReduction, .perExample)
         XCTAssertNil(plain.lossWeighting, "the default stays out of the config's JSON")
-        // The EMA target is the default, recorded in the spec at submit; --target current turns it off.
-        XCTAssertEqual(plain.emaTarget, true)
-        XCTAssertNil(try DistillJob.config(with(["target": "current"])).emaTarget)
-        XCTAssertEqual(try DistillJob.pin(spec: with([:]), artifacts: artifacts).spec["target"]?.string, "ema")
+        // The target follows S — the EMA up to S = 8, the current weights above — and is written
+        // into the spec at submit; --target overrides it either way.
+        XCTAssertEqual(try [1, 4, 8, 9, 16].map { try DistillJob.config(with(["steps": .int($0)])).emaTarget },
+                       [true, true, true, nil, nil])
+        XCTAssertNil(try DistillJob.config(with(["steps": 8, "target": "current"])).emaTarget)
+        XCTAssertEqual(try DistillJob.config(with(["steps": 16, "target": "ema"])).emaTarget, true)
+        XCTAssertNil(DistillJob.flags.first { $0.name == "target" }?.defaultValue)
+        XCTAssertEqual(try DistillJob.pin(spec: with(["steps": 8]), artifacts: artifacts).spec["target"]?.string, "ema")
+        XCTAssertEqual(try DistillJob.pin(spec: with(["steps": 16]), artifacts: artifacts).spec["target"]?.string, "current")
+        XCTAssertEqual(try DistillJob.pin(spec: with(["steps": 16, "target": "ema"]), artifacts: artifacts).spec["target"]?.string, "ema")
         XCTAssertThrowsError(try DistillJob.validate(spec: with(["huber_reduction": "mean"]), artifacts: artifacts))
         XCTAssertThrowsError(try DistillJob.validate(spec: with(["ema": 1.5]), artifacts: artifacts))
 
