@@ -76,6 +76,9 @@ public struct DistillJob: JobHandler {
                        help: "weights behind the stop-gradient target: the student's EMA or its current weights (default ema up to S = 8, current above; written into the spec at submit)")) { c, v, _ in
                 if let target = v.string { c.emaTarget = target == "ema" ? true : nil }
             },
+            F(SpecFlag("ema-warmup", .choice(["on", "off"]), help: "warm the EMA decay up as min(D, (1 + i)/(10 + i)) (default on) or decay at D from the first iteration")) { c, v, _ in
+                if v.string == "off" { c.emaWarmup = false }
+            },
             F(SpecFlag("huber-reduction", .choice(HuberReduction.flagNames), help: "pseudo-Huber over each example's whole difference (default) or per element, then averaged")) { c, v, _ in
                 if let r = v.string { c.huberReduction = HuberReduction(flagName: r) }
             },

@@ -77,6 +77,12 @@ public struct DistillationConfig: StoredConfig, RunSettings, Equatable, Sendable
     /// the original CD code, which restores the RNG state between them); the teacher and
     /// sampling run without. nil (omitted from the JSON): off.
     public var dropout: Float? = nil
+    /// false: the EMA decays at `emaDecay` from the first update, without the warm-up, which
+    /// caps it at (1 + i)/(10 + i) — below 0.985 in a 600-iteration run. The student starts as
+    /// the teacher, not at random weights, so there is nothing for a warm-up to forget. nil
+    /// (omitted from the JSON): warmed up.
+    public var emaWarmup: Bool? = nil
+    public var emaWarmsUp: Bool { emaWarmup ?? true }
 
     /// The default run length for S student steps: 300 iterations below S = 4, max(600, 75·S)
     /// from there — 600 at S = 4 and 8, 1,200 at 16. Each iteration spreads its batch over the S

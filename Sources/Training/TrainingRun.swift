@@ -37,6 +37,12 @@ public protocol RunSettings {
     var checkpointEvery: Int { get }
     /// The EMA decay the warm-up rises to.
     var emaDecay: Float { get }
+    /// Whether the decay is warmed up (`ConfiguredRun.emaDecay(at:)`); true unless a config says.
+    var emaWarmsUp: Bool { get }
+}
+
+extension RunSettings {
+    public var emaWarmsUp: Bool { true }
 }
 
 /// A run of one config (`TeacherTrainer`, `Distiller`): its length, batch, checkpoint cadence
@@ -56,9 +62,9 @@ extension ConfiguredRun {
 
     /// EMA decay of update i: min(decay, (1 + i) / (10 + i)), so that a short run's average is
     /// not dominated by the random initial weights (the warm-up of TensorFlow's
-    /// ExponentialMovingAverage with num_updates).
+    /// ExponentialMovingAverage with num_updates); the plain decay for a config without warm-up.
     public func emaDecay(at i: Int) -> Float {
-        min(config.emaDecay, Float(1 + i) / Float(10 + i))
+        config.emaWarmsUp ? min(config.emaDecay, Float(1 + i) / Float(10 + i)) : config.emaDecay
     }
 }
 

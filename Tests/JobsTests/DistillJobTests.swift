@@ -93,7 +93,9 @@ final class DistillJobTests: ScratchTestCase {
         XCTAssertEqual(try DistillJob.config(with(["loss_weighting": "x"])).lossWeighting, .x)
         XCTAssertEqual(try DistillJob.config(with(["dropout": 0.1])).dropout, 0.1)
         XCTAssertNil(try DistillJob.config(with(["dropout": 0])).dropout, "0 is off, as if not given")
-        for bad in [with(["loss_weighting": "snr"]), with(["dropout": 0.95]), with(["dropout": "lots"])] {
+        XCTAssertEqual(try DistillJob.config(with(["ema_warmup": "off"])).emaWarmup, false)
+        XCTAssertNil(try DistillJob.config(with(["ema_warmup": "on"])).emaWarmup, "on is the default, as if not given")
+        for bad in [with(["loss_weighting": "snr"]), with(["dropout": 0.95]), with(["dropout": "lots"]), with(["ema_warmup": "no"])] {
             XCTAssertThrowsError(try DistillJob.validate(spec: bad, artifacts: artifacts)) {
                 XCTAssertFalse("\($0)".contains("\n"), "\($0)")
             }

@@ -183,6 +183,31 @@ final class DistillerTests: XCTestCase {
         XCTAssertEqual(state(resumed).map(\.1), state(b).map(\.1), "resumed x-space run is bit-identical")
     }
 
+    /// Without the warm-up the EMA decays at the configured rate from the first update; the
+    /// setting changes the run and is recorded only when set.
+    func testEMAWithoutWarmUpDecaysAtTheRateFromTheStart() throws {
+        let teacher = try tinyTeacher()
+        let plain = tinyConfig(iterations: 3)
+        var flat = plain
+        flat.emaWarmup = false
+        let a = try distiller(plain, teacher: teacher), b = try distiller(flat, teacher: teacher)
+        XCTAssertEqual((0..<3).map { a.emaDecay(at: $0) }, [0.1, 2 / 11, 3 / 12])
+        XCTAssertEqual((0..<3).map { b.emaDecay(at: $0) }, [0.9, 0.9, 0.9])
+        let before = b.student.parameters.map { $0.value.toArray() }
+        _ = try b.step()
+        for (p, (s, old)) in zip(b.student.parameters, zip(b.ema.shadow, before)) {
+            let now = p.value.toArray(), shadow = s.toArray()
+            for k in 0..<now.count {
+                XCTAssertEqual(shadow[k], 0.9 * old[k] + 0.1 * now[k], accuracy: 1e-6, p.name)
+            }
+        }
+        XCTAssertEqual(try a.run(), .finished)
+        XCTAssertEqual(try b.run(), .finished)
+        XCTAssertNotEqual(state(a).map(\.1), state(b).map(\.1))
+        XCTAssertTrue(flat.jsonString().contains("\"emaWarmup\":false"))
+        XCTAssertFalse(plain.jsonString().contains("emaWarmup"), "the default stays out of the files")
+    }
+
     /// Dropout in the student: the target pass and the gradient pass of an iteration draw the
     /// same masks — in the student and in the EMA target's copy — and another iteration others;
     /// it changes the run, is recorded only when set, and a resumed run is bit-identical.
