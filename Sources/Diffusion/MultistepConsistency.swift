@@ -61,7 +61,7 @@ public struct ConsistencyBatch {
 /// f(z_t, t) = α_t z_t − σ_t v̂, Δ = (α_t z_t − x_tgt) / σ_t − v̂ and dΔ/dv̂ = −1.
 ///
 /// The no-grad target call decides which weights produce x_ref: the current student weights
-/// (iCT style, ALGORITHMS' default) or an EMA of them (the EMA target, `Distiller`'s default) —
+/// (iCT style, ALGORITHMS' default) or an EMA of them (the EMA target, `Distiller`'s default up to S = 8) —
 /// the caller passes the closure that evaluates the weights it wants.
 public struct MultistepConsistency {
     public var studentSteps: Int

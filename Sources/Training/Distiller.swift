@@ -30,8 +30,8 @@ public struct DistillationTimings: Sendable {
 /// and never receives gradients. Each iteration i takes data examples i·B ..< (i+1)·B, builds
 /// the §5 targets with `MultistepConsistency.prepare` — the guided teacher's x̂_w for the aDDIM
 /// step, xvar = η · ‖x̂_cond − x‖² / d per example on the unguided prediction, x_ref with no
-/// gradient from the student's EMA (the default) or its current weights (iCT style,
-/// `emaTarget` nil) — then runs the student on (z_t, t)
+/// gradient from the student's EMA or its current weights (iCT style, `emaTarget` nil; the
+/// default follows S, `DistillationConfig.defaultEMATarget`) — then runs the student on (z_t, t)
 /// conditioned on the text only, takes the per-example pseudo-Huber of the v-space difference,
 /// clips, steps AdamW and updates the EMA.
 ///
